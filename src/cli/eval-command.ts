@@ -1,0 +1,84 @@
+/**
+ * `anomalygpt-edge eval DIR --shots K [--draws N] [--json OUT] [--out DIR]`
+ * Prints per-category image AUROC, pixel AUROC and accuracy (mean ± std over draws).
+ */
+import { writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadOpenCv } from '../capture/opencv.js';
+import { loadDataset } from '../eval/dataset.js';
+import { evaluateCategory, type CategoryResult } from '../eval/evaluate.js';
+import { rocPlotSvg } from '../eval/roc-plot.js';
+import { openEngine } from '../inference/engine.js';
+import type { Logger } from '../log.js';
+import { recipeOptions, recipeSettingsFromArgs } from './recipe-args.js';
+
+export async function evalCommand(argv: string[], logger: Logger): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      shots: { type: 'string', default: '1' },
+      draws: { type: 'string', default: '3' },
+      seed: { type: 'string', default: '0' },
+      json: { type: 'string' },
+      out: { type: 'string' },
+      raw: { type: 'string' },
+      ...recipeOptions,
+    },
+  });
+  if (positionals.length !== 1) throw new Error('usage: anomalygpt-edge eval DIR --shots K [--draws N] [--json OUT] [--out DIR]');
+  const cv = loadOpenCv();
+  const { engineOptions, settings } = recipeSettingsFromArgs(values);
+  const engine = await openEngine(cv, engineOptions, logger);
+  const shots = Number(values.shots);
+  const draws = Number(values.draws);
+  const categories = await loadDataset(positionals[0]);
+  const results: CategoryResult[] = [];
+  try {
+    for (const cat of categories) {
+      process.stderr.write(`${cat.name}: ${cat.train.length} train/good, ${cat.test.length} test images, ${shots}-shot × ${draws} draws\n`);
+      const r = await evaluateCategory(cv, cat, engine, {
+        shots,
+        draws,
+        seed: Number(values.seed),
+        settings,
+        progress: (e) => process.stderr.write(`\r  draw ${e.draw}/${draws} ${e.stage} ${e.done}/${e.total}   `),
+      });
+      process.stderr.write('\n');
+      results.push(r);
+      const fmt = (m: { mean: number; std: number } | null) => (m ? `${m.mean.toFixed(3)} ± ${m.std.toFixed(3)}` : 'n/a');
+      process.stdout.write(
+        `${cat.name.padEnd(16)} image AUROC ${fmt(r.imageAuroc)}  pixel AUROC ${fmt(r.pixelAuroc)}  accuracy ${fmt(r.accuracy)}  (${r.draws[0].msPerImage.toFixed(1)} ms/image)\n`,
+      );
+    }
+  } finally {
+    await engine.close();
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const pix = results.map((r) => r.pixelAuroc?.mean).filter((x): x is number => x !== undefined);
+  const summary = {
+    dataset: positionals[0],
+    shots,
+    draws,
+    bundle: { id: engine.bundle.manifest.id, version: engine.bundle.manifest.version },
+    settings,
+    image_auroc: mean(results.map((r) => r.imageAuroc.mean)),
+    pixel_auroc: pix.length ? mean(pix) : null,
+    accuracy: mean(results.map((r) => r.accuracy.mean)),
+    categories: results.map((r) => ({ name: r.name, image_auroc: r.imageAuroc, pixel_auroc: r.pixelAuroc, accuracy: r.accuracy, thresholds: r.draws.map((d) => d.threshold) })),
+  };
+  if (values.json) await writeFile(values.json, `${JSON.stringify(summary, null, 2)}\n`);
+  if (values.raw) await writeFile(values.raw, JSON.stringify(results));
+  if (values.out) {
+    await mkdir(values.out, { recursive: true });
+    for (const r of results) {
+      const svg = rocPlotSvg(
+        r.draws.map((d, i) => ({ label: `${r.name} draw ${i + 1}`, fpr: d.roc.fpr, tpr: d.roc.tpr, auroc: d.imageAuroc })),
+        `${r.name} ${shots}-shot image ROC`,
+      );
+      await writeFile(join(values.out, `${r.name}-roc.svg`), svg);
+    }
+  }
+  return 0;
+}

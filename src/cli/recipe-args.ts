@@ -1,0 +1,53 @@
+/**
+ * Command-line options shared by calibrate, eval and bench: the bundle and the recipe
+ * settings (which taps, bank augmentation, bank bound, smoothing, image score rule).
+ */
+import { defaultRecipeSettings, type RecipeSettings } from '../recipe/settings.js';
+import type { EngineOptions } from '../inference/engine.js';
+import type { BankAugment } from '../recipe/augment.js';
+import type { ExecutionProviderName } from '../inference/ort-session.js';
+import { packageRoot } from '../config/index.js';
+import { join } from 'node:path';
+
+export const recipeOptions = {
+  bundle: { type: 'string' },
+  taps: { type: 'string' },
+  size: { type: 'string' },
+  augment: { type: 'string' },
+  'max-bank': { type: 'string' },
+  smooth: { type: 'string' },
+  pool: { type: 'string' },
+  score: { type: 'string' },
+  perturbations: { type: 'string' },
+  providers: { type: 'string' },
+  threads: { type: 'string' },
+} as const;
+
+type Values = { [K in keyof typeof recipeOptions]?: string | undefined };
+
+export function recipeSettingsFromArgs(v: Values): { engineOptions: EngineOptions; settings: RecipeSettings } {
+  const d = defaultRecipeSettings();
+  const [w, h] = v.size ? v.size.split('x').map(Number) : [d.input.width, d.input.height];
+  const score = v.score
+    ? v.score === 'max' || v.score === 'peak-over-median'
+      ? ({ kind: v.score } as const)
+      : ({ kind: 'top-mean', fraction: Number(v.score.replace(/^top-mean:?/, '')) || 0.01 } as const)
+    : d.score;
+  const settings: RecipeSettings = {
+    taps: v.taps ? v.taps.split(',') : d.taps,
+    input: { width: w, height: h ?? w },
+    bankAugments: v.augment !== undefined ? (v.augment === 'none' ? [] : (v.augment.split(',') as BankAugment[])) : d.bankAugments,
+    maxBankPerTap: v['max-bank'] ? Number(v['max-bank']) : d.maxBankPerTap,
+    smoothSigma: v.smooth !== undefined ? Number(v.smooth) : d.smoothSigma,
+    pool: v.pool !== undefined ? Number(v.pool) : d.pool,
+    score,
+    perturbations: v.perturbations !== undefined ? Number(v.perturbations) : d.perturbations,
+  };
+  const engineOptions: EngineOptions = {
+    bundleDir: v.bundle ?? join(packageRoot(), 'models', 'bundles', 'mobilenetv2-nsfwjs'),
+    taps: settings.taps,
+    executionProviders: (v.providers?.split(',') as ExecutionProviderName[] | undefined) ?? ['tensorrt', 'cuda', 'cpu'],
+    intraOpThreads: v.threads ? Number(v.threads) : 0,
+  };
+  return { engineOptions, settings };
+}

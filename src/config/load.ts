@@ -1,0 +1,174 @@
+/**
+ * Config file → validated, path-resolved, deep-frozen `Config` (fastify: validate once, throw
+ * one error listing every problem, then freeze). Bad config is E_CONFIG_INVALID, which the
+ * CLI maps to exit 78 (EX_CONFIG) so systemd does not restart-loop (RestartPreventExitStatus=78).
+ *
+ * Path rules: stateDirectory, inference.bundle, file/folder `path` and sim `references` are
+ * relative to the config file's directory; recipes.directory and archive.directory are
+ * relative to stateDirectory. $STATE_DIRECTORY (set by systemd's StateDirectory=) replaces
+ * stateDirectory when set.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Value } from '@sinclair/typebox/value';
+import { parseDocument } from 'yaml';
+import { AppError, ErrorCodes } from '../errors.js';
+import { ConfigSchema, type Config } from './schema.js';
+import { checkSecrets, type SecretEnvironment } from './secrets.js';
+import { collectIssues, type ConfigIssue } from './validate.js';
+
+export interface ValidateOptions extends SecretEnvironment {
+  /** Directory that relative paths resolve against. Default: process.cwd(). */
+  baseDir?: string;
+  /** Check that every { env } / { credential } secret resolves now. Default: true. */
+  checkSecrets?: boolean;
+}
+
+/** The package root (folder of our package.json), from `src/config/` or `dist/src/config/`. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'anomalygpt-edge') return dir;
+      } catch {
+        // not ours or unreadable: keep walking up
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new AppError(ErrorCodes.CONFIG_UNREADABLE, 'cannot find the anomalygpt-edge package root');
+    dir = parent;
+  }
+}
+
+/** The embedded default configuration file. */
+export function defaultConfigPath(): string {
+  return join(packageRoot(), 'config', 'default.yaml');
+}
+
+function configError(sourceName: string, issues: ConfigIssue[]): AppError {
+  const lines = issues.map((i) => `  - ${i.path}: ${i.message}`);
+  return new AppError(
+    ErrorCodes.CONFIG_INVALID,
+    `invalid configuration ${sourceName} (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
+    { details: { source: sourceName, issues } },
+  );
+}
+
+/** YAML text → plain data; YAML syntax errors (incl. duplicate keys) are E_CONFIG_INVALID. */
+export function parseConfigText(text: string, sourceName: string): unknown {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const issues = doc.errors.map((e) => {
+      const pos = e.linePos?.[0];
+      return { path: pos ? `line ${pos.line}, column ${pos.col}` : '(yaml)', message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '') };
+    });
+    throw configError(sourceName, issues);
+  }
+  return doc.toJS({ maxAliasCount: 100 }) as unknown;
+}
+
+/** Semantic checks the schema cannot express. Guarded: `value` may be invalid. */
+function crossChecks(value: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const cameras = (value as { cameras?: unknown })?.cameras;
+  if (!Array.isArray(cameras)) return issues;
+  const firstIndex = new Map<string, number>();
+  cameras.forEach((cam: Record<string, any> | null, i) => {
+    if (typeof cam !== 'object' || cam === null) return;
+    if (typeof cam.id === 'string') {
+      const prev = firstIndex.get(cam.id);
+      if (prev !== undefined) issues.push({ path: `cameras[${i}].id`, message: `duplicate camera id "${cam.id}" (also cameras[${prev}].id)` });
+      else firstIndex.set(cam.id, i);
+    }
+    const r = cam.reconnect;
+    if (r && Number.isInteger(r.initialDelayMs) && Number.isInteger(r.maxDelayMs) && r.maxDelayMs < r.initialDelayMs) {
+      issues.push({ path: `cameras[${i}].reconnect.maxDelayMs`, message: 'must be at least initialDelayMs' });
+    }
+    const src = cam.source;
+    if (src?.kind === 'url' && typeof src.url === 'string' && URL.canParse(src.url) && new URL(src.url).password !== '') {
+      issues.push({
+        path: `cameras[${i}].source.url`,
+        message: 'contains a password; put it in source.password as { env: NAME } or { credential: NAME }',
+      });
+    }
+  });
+  return issues;
+}
+
+function resolvePaths(config: Config, baseDir: string, env: NodeJS.ProcessEnv): void {
+  // systemd may list several StateDirectory= entries separated by ':'; ours is the first.
+  const fromSystemd = env.STATE_DIRECTORY?.split(':')[0];
+  config.stateDirectory = fromSystemd ? resolve(fromSystemd) : resolve(baseDir, config.stateDirectory);
+  config.inference.bundle = resolve(baseDir, config.inference.bundle);
+  config.recipes.directory = resolve(config.stateDirectory, config.recipes.directory);
+  config.archive.directory = resolve(config.stateDirectory, config.archive.directory);
+  for (const cam of config.cameras) {
+    const s = cam.source;
+    if (s.kind === 'file' || s.kind === 'folder') s.path = resolve(baseDir, s.path);
+    if (s.kind === 'sim' && s.references !== undefined) s.references = resolve(baseDir, s.references);
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/**
+ * Plain data (e.g. parsed YAML) → frozen Config. `sourceName` labels the error message.
+ * Throws one AppError(E_CONFIG_INVALID) listing every issue (details.issues: ConfigIssue[]).
+ */
+export function validateConfig(obj: unknown, sourceName: string, options: ValidateOptions = {}): Config {
+  const env = options.env ?? process.env;
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+    throw configError(sourceName, [{ path: '(root)', message: `must be a mapping (got ${obj === null || obj === undefined ? 'an empty document' : typeof obj})` }]);
+  }
+  const value = Value.Default(ConfigSchema, Value.Clone(obj));
+  const issues = [...collectIssues(ConfigSchema, value), ...crossChecks(value)];
+  if (issues.length === 0 && options.checkSecrets !== false) {
+    issues.push(...checkSecrets(value, { env, credentialsDirectory: options.credentialsDirectory }));
+  }
+  if (issues.length > 0) throw configError(sourceName, issues);
+  const config = value as Config;
+  resolvePaths(config, resolve(options.baseDir ?? process.cwd()), env);
+  return deepFreeze(config);
+}
+
+/** Reads, validates and freezes a config file; no path → the embedded config/default.yaml. */
+export function loadConfig(path?: string, options: Omit<ValidateOptions, 'baseDir'> = {}): Config {
+  const file = resolve(path ?? defaultConfigPath());
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new AppError(ErrorCodes.CONFIG_UNREADABLE, `cannot read configuration ${file} (${code})`, { cause: e });
+  }
+  return validateConfig(parseConfigText(text, file), file, { ...options, baseDir: dirname(file) });
+}
+
+export interface CheckResult {
+  ok: boolean;
+  /** One line per problem: `key.path: message`. */
+  errors: string[];
+  config?: Config;
+}
+
+/** For `check-config`: never throws for a bad or unreadable file; reports every problem. */
+export function checkConfigFile(path: string, options: Omit<ValidateOptions, 'baseDir'> = {}): CheckResult {
+  try {
+    return { ok: true, errors: [], config: loadConfig(isAbsolute(path) ? path : resolve(path), options) };
+  } catch (e) {
+    if (e instanceof AppError) {
+      const issues = (e.details as { issues?: ConfigIssue[] } | undefined)?.issues;
+      return { ok: false, errors: issues ? issues.map((i) => `${i.path}: ${i.message}`) : [e.message] };
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,261 @@
+/**
+ * The daemon's configuration: one TypeBox schema gives the TypeScript types, the runtime
+ * check and the JSON Schema (DESIGN "src/config/"; Frigate/fastify: unknown keys are errors).
+ *
+ * Every object is `additionalProperties: false`. Defaults live in the schema (`default`) and
+ * are applied by `Value.Default` before validation (see validate.ts).
+ *
+ * Two custom annotations (JSON Schema allows unknown keywords; tools ignore them):
+ * - `x-discriminator: "kind"` on a union of objects: errors are reported against the branch
+ *   that the discriminator value selects, not as a wall of union noise.
+ * - `x-secret: true` on a secret reference: a literal string there gets a message saying why
+ *   secrets do not belong in the YAML file.
+ * - `x-pattern-message` on a string with a pattern: the error message in words.
+ */
+import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
+
+/** Union of string literals; validate.ts turns its error into "must be one of a, b, c". */
+function StringEnum<const T extends readonly string[]>(
+  values: T,
+  options: { default?: T[number]; description?: string } = {},
+): TUnion<TLiteral<T[number]>[]> {
+  return Type.Union(values.map((v) => Type.Literal(v)), options) as TUnion<TLiteral<T[number]>[]>;
+}
+
+/** A discriminated union: the first property of every branch is the literal discriminator. */
+function Tagged<T extends TSchema[]>(key: string, branches: [...T], options: Record<string, unknown> = {}) {
+  return Type.Union(branches, { 'x-discriminator': key, ...options });
+}
+
+const Strict = { additionalProperties: false } as const;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export const EXECUTION_PROVIDERS = ['tensorrt', 'cuda', 'cpu'] as const;
+
+// --- secrets --------------------------------------------------------------------------------
+
+export const SecretRefSchema = Type.Union(
+  [
+    Type.Object(
+      {
+        env: Type.String({
+          pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+          'x-pattern-message': 'must be an environment variable name (letters, digits, _; not starting with a digit)',
+        }),
+      },
+      Strict,
+    ),
+    Type.Object(
+      {
+        credential: Type.String({
+          // a file name inside $CREDENTIALS_DIRECTORY: no slashes, not "." or ".."
+          pattern: '^(?!\\.\\.?$)[A-Za-z0-9_.-]+$',
+          'x-pattern-message': 'must be a credential name (letters, digits, _ . -; no slashes)',
+          description: 'systemd credential name (LoadCredential=NAME:/path), read from $CREDENTIALS_DIRECTORY/NAME',
+        }),
+      },
+      Strict,
+    ),
+  ],
+  { 'x-secret': true, description: 'A secret is never written in the file: { env: NAME } or { credential: NAME }' },
+);
+
+// --- camera sources (discriminated by `kind`) -----------------------------------------------
+
+const Dimension = (description: string) => Type.Integer({ minimum: 1, maximum: 16384, description });
+
+export const DeviceSourceSchema = Type.Object(
+  {
+    kind: Type.Literal('device'),
+    index: Type.Integer({ minimum: 0, default: 0, description: 'V4L2 device index (/dev/videoN)' }),
+    width: Type.Optional(Dimension('requested capture width')),
+    height: Type.Optional(Dimension('requested capture height')),
+    fps: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'requested capture rate' })),
+  },
+  Strict,
+);
+
+export const UrlSourceSchema = Type.Object(
+  {
+    kind: Type.Literal('url'),
+    url: Type.String({ minLength: 1, description: 'rtsp/http URL, or a GStreamer pipeline with api: gstreamer' }),
+    // No default: the capture side picks gstreamer for pipelines ('!'), ffmpeg for scheme URLs.
+    api: Type.Optional(StringEnum(['any', 'ffmpeg', 'gstreamer'] as const)),
+    username: Type.Optional(Type.String({ minLength: 1 })),
+    password: Type.Optional(SecretRefSchema),
+  },
+  Strict,
+);
+
+export const FileSourceSchema = Type.Object(
+  {
+    kind: Type.Literal('file'),
+    path: Type.String({ minLength: 1, description: 'video file; relative to the config file' }),
+    loop: Type.Boolean({ default: false }),
+  },
+  Strict,
+);
+
+export const FolderSourceSchema = Type.Object(
+  {
+    kind: Type.Literal('folder'),
+    path: Type.String({ minLength: 1, description: 'folder of images replayed in name order; relative to the config file' }),
+    loop: Type.Boolean({ default: false }),
+  },
+  Strict,
+);
+
+export const SimSourceSchema = Type.Object(
+  {
+    kind: Type.Literal('sim'),
+    width: Type.Integer({ minimum: 32, maximum: 4096, default: 320 }),
+    height: Type.Integer({ minimum: 32, maximum: 4096, default: 240 }),
+    defectRate: Type.Number({ minimum: 0, maximum: 1, default: 0.3 }),
+    seed: Type.Integer({ default: 1 }),
+    references: Type.Optional(
+      Type.String({ minLength: 1, description: 'folder of normal images to draw parts from; relative to the config file' }),
+    ),
+  },
+  Strict,
+);
+
+export const SourceSchema = Tagged('kind', [
+  DeviceSourceSchema,
+  UrlSourceSchema,
+  FileSourceSchema,
+  FolderSourceSchema,
+  SimSourceSchema,
+]);
+
+// --- camera ---------------------------------------------------------------------------------
+
+export const FreeRunTriggerSchema = Type.Object(
+  {
+    mode: Type.Literal('free-run'),
+    fps: Type.Number({ minimum: 0, default: 2, description: '0 = as fast as the pipeline' }),
+  },
+  Strict,
+);
+export const OnDemandTriggerSchema = Type.Object({ mode: Type.Literal('on-demand') }, Strict);
+// TypeBox merges an object default into a present object (Object.assign(default, value)),
+// so the default names only the discriminator: `mode` defaults to free-run, fps then to 2.
+export const TriggerSchema = Tagged('mode', [FreeRunTriggerSchema, OnDemandTriggerSchema], {
+  default: { mode: 'free-run' },
+});
+
+export const ReconnectSchema = Type.Object(
+  {
+    initialDelayMs: Type.Integer({ minimum: 0, default: 500 }),
+    maxDelayMs: Type.Integer({ minimum: 0, default: 30000 }),
+  },
+  { ...Strict, default: {} },
+);
+
+export const CameraSchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[A-Za-z0-9_-]+$', 'x-pattern-message': 'must be letters, digits, _ or - (at least one)' }),
+    recipe: Type.String({
+      pattern: '^[a-z0-9][a-z0-9_-]*$',
+      'x-pattern-message': 'must be a recipe id: lower-case letters, digits, _ or -, starting with a letter or digit',
+    }),
+    source: SourceSchema,
+    trigger: TriggerSchema,
+    reconnect: ReconnectSchema,
+  },
+  Strict,
+);
+
+// --- the rest -------------------------------------------------------------------------------
+
+export const LoggingSchema = Type.Object(
+  { level: StringEnum(LOG_LEVELS, { default: 'info' }) },
+  { ...Strict, default: {} },
+);
+
+export const InferenceSchema = Type.Object(
+  {
+    bundle: Type.String({ minLength: 1, description: 'folder with manifest.json; relative to the config file' }),
+    executionProviders: Type.Array(StringEnum(EXECUTION_PROVIDERS), {
+      minItems: 1,
+      uniqueItems: true,
+      default: ['tensorrt', 'cuda', 'cpu'],
+      description: 'tried in order; the first that loads is used',
+    }),
+    intraOpThreads: Type.Integer({ minimum: 0, maximum: 256, default: 0, description: '0 = onnxruntime default' }),
+    warmupRuns: Type.Integer({ minimum: 0, maximum: 100, default: 3 }),
+  },
+  Strict,
+);
+
+export const RecipesSchema = Type.Object(
+  { directory: Type.String({ minLength: 1, default: 'recipes', description: 'relative to stateDirectory' }) },
+  { ...Strict, default: {} },
+);
+
+export const ArchiveSchema = Type.Object(
+  {
+    directory: Type.String({ minLength: 1, default: 'archive', description: 'relative to stateDirectory' }),
+    maxRecords: Type.Integer({ minimum: 1, default: 10000 }),
+    maxBytes: Type.Integer({ minimum: 1, default: 2147483648 }),
+    saveFrames: StringEnum(['all', 'fails', 'none'] as const, { default: 'fails' }),
+  },
+  { ...Strict, default: {} },
+);
+
+export const HttpSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true }),
+    host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8787, description: '0 = any free port' }),
+  },
+  { ...Strict, default: {} },
+);
+
+export const ShutdownSchema = Type.Object(
+  { stepTimeoutMs: Type.Integer({ minimum: 1, default: 10000 }) },
+  { ...Strict, default: {} },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    stateDirectory: Type.String({
+      minLength: 1,
+      default: './state',
+      description: 'relative to the config file; $STATE_DIRECTORY (systemd StateDirectory=) overrides it',
+    }),
+    logging: LoggingSchema,
+    inference: InferenceSchema,
+    recipes: RecipesSchema,
+    cameras: Type.Array(CameraSchema, { minItems: 1 }),
+    archive: ArchiveSchema,
+    http: HttpSchema,
+    shutdown: ShutdownSchema,
+  },
+  { ...Strict, title: 'anomalygpt-edge configuration' },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+export type SecretRef = Static<typeof SecretRefSchema>;
+export type LoggingConfig = Static<typeof LoggingSchema>;
+export type InferenceConfig = Static<typeof InferenceSchema>;
+export type RecipesConfig = Static<typeof RecipesSchema>;
+export type CameraConfig = Static<typeof CameraSchema>;
+export type SourceConfig = Static<typeof SourceSchema>;
+export type DeviceSourceConfig = Static<typeof DeviceSourceSchema>;
+export type UrlSourceConfig = Static<typeof UrlSourceSchema>;
+export type FileSourceConfig = Static<typeof FileSourceSchema>;
+export type FolderSourceConfig = Static<typeof FolderSourceSchema>;
+export type SimSourceConfig = Static<typeof SimSourceSchema>;
+export type TriggerConfig = Static<typeof TriggerSchema>;
+export type ReconnectConfig = Static<typeof ReconnectSchema>;
+export type ArchiveConfig = Static<typeof ArchiveSchema>;
+export type HttpConfig = Static<typeof HttpSchema>;
+export type ShutdownConfig = Static<typeof ShutdownSchema>;
+
+/** The schema as plain JSON Schema (draft 2020-12), e.g. for editors' YAML validation. */
+export function configJsonSchema(): Record<string, unknown> {
+  const plain = JSON.parse(JSON.stringify(ConfigSchema)) as Record<string, unknown>;
+  return { $schema: 'https://json-schema.org/draft/2020-12/schema', $id: 'anomalygpt-edge/config@1', ...plain };
+}

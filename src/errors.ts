@@ -1,0 +1,54 @@
+/**
+ * Named error codes. Every failure a plant engineer can see carries one of these codes,
+ * so logs, the status endpoint and (later) OPC UA/MQTT can report it without parsing text.
+ * Exit codes follow sysexits(3): 78 (EX_CONFIG) stops systemd from restart-looping
+ * (the unit sets RestartPreventExitStatus=78).
+ */
+export const ErrorCodes = {
+  CONFIG_INVALID: 'E_CONFIG_INVALID',
+  CONFIG_UNREADABLE: 'E_CONFIG_UNREADABLE',
+  BUNDLE_MISSING_FILE: 'E_BUNDLE_MISSING_FILE',
+  BUNDLE_CHECKSUM: 'E_BUNDLE_CHECKSUM',
+  BUNDLE_INVALID: 'E_BUNDLE_INVALID',
+  MODEL_LOAD: 'E_MODEL_LOAD',
+  MODEL_SHAPE: 'E_MODEL_SHAPE',
+  RECIPE_NOT_FOUND: 'E_RECIPE_NOT_FOUND',
+  RECIPE_NO_REFERENCES: 'E_RECIPE_NO_REFERENCES',
+  RECIPE_INVALID: 'E_RECIPE_INVALID',
+  RECIPE_BUNDLE_MISMATCH: 'E_RECIPE_BUNDLE_MISMATCH',
+  IMAGE_EMPTY: 'E_IMAGE_EMPTY',
+  IMAGE_UNDECODABLE: 'E_IMAGE_UNDECODABLE',
+  FRAME_INVALID: 'E_FRAME_INVALID',
+  CAMERA_OPEN: 'E_CAMERA_OPEN',
+  CAMERA_READ: 'E_CAMERA_READ',
+  CAMERA_BUSY: 'E_CAMERA_BUSY',
+  DATASET_LAYOUT: 'E_DATASET_LAYOUT',
+  ARCHIVE_IO: 'E_ARCHIVE_IO',
+  STOP_TIMEOUT: 'E_STOP_TIMEOUT',
+  USAGE: 'E_USAGE',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: unknown;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+/** OpenCV (opencv4nodejs) throws plain strings; turn anything thrown into an Error. */
+export function toError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  return new Error(typeof thrown === 'string' ? thrown : JSON.stringify(thrown));
+}
+
+export function isAppError(e: unknown, code?: ErrorCode): e is AppError {
+  return e instanceof AppError && (code === undefined || e.code === code);
+}
+
+export const ExitCodes = { OK: 0, FAILURE: 1, USAGE: 64, DATA: 65, CONFIG: 78 } as const;
