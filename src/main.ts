@@ -1,25 +1,49 @@
 #!/usr/bin/env node
 /**
  * anomalygpt-edge command line: argv → subcommand. Exit codes follow sysexits(3):
- * 78 for configuration errors (systemd's RestartPreventExitStatus), 64 for usage errors.
+ * 78 for configuration errors (systemd's RestartPreventExitStatus), 64 for usage errors,
+ * 65 for unusable input data (no reference images, bad images).
  */
-import { AppError, ErrorCodes, ExitCodes } from './errors.js';
+import { ExitCodes } from './errors.js';
 import { createLogger } from './log.js';
+import { calibrateCommand } from './cli/calibrate-command.js';
+import { checkConfigCommand } from './cli/check-config-command.js';
+import { describeError, exitCodeFor, processIO, type CliContext } from './cli/cli-context.js';
+import { benchCommand } from './cli/bench-command.js';
 import { evalCommand } from './cli/eval-command.js';
+import { inspectCommand } from './cli/inspect-command.js';
+import { runCommand } from './cli/run-command.js';
 
-const USAGE = `usage: anomalygpt-edge <command> [options]
-  eval DIR --shots K [--draws N] [--json OUT] [--out DIR]   few-shot evaluation on an MVTec-layout folder`;
+const USAGE = `usage: anomalygpt-edge <command> [options]   (<command> --help for its options)
+  run [--config FILE]                                   the inspection daemon (default: embedded config)
+  check-config FILE                                     validate a configuration file
+  calibrate --recipe R DIR [--shots K] [--recipes DIR]  make a recipe from normal reference images
+  inspect --recipe R IMAGE... [--out DIR]               judge image files with a recipe
+  eval DIR --shots K [--draws N] [--json OUT] [--out DIR]   few-shot evaluation on an MVTec-layout folder
+  bench [--seconds S] [--shots K] [--json OUT]          inspections/s and per-stage p50/p99`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  // CLI tools keep stdout for their results: their logs go to stderr.
+  // CLI tools keep stdout for their results: their logs go to stderr. `run` makes its own
+  // logger (stdout, the config's level) once the config is loaded.
   const logger = createLogger({ level: (process.env.LOG_LEVEL as 'info') ?? 'warn', destination: process.stderr as never });
+  const ctx: CliContext = { logger, io: processIO, env: process.env };
   switch (command) {
+    case 'run':
+      return runCommand(rest, ctx);
+    case 'check-config':
+      return checkConfigCommand(rest, ctx);
+    case 'calibrate':
+      return calibrateCommand(rest, ctx);
+    case 'inspect':
+      return inspectCommand(rest, ctx);
     case 'eval':
       return evalCommand(rest, logger);
+    case 'bench':
+      return benchCommand(rest, logger);
     default:
-      process.stderr.write(`${USAGE}\n`);
-      return command === undefined || command === 'help' || command === '--help' ? ExitCodes.OK : ExitCodes.USAGE;
+      process.stderr.write(`${command === undefined || command === 'help' || command === '--help' || command === '-h' ? '' : `unknown command: ${command}\n`}${USAGE}\n`);
+      return command === undefined || command === 'help' || command === '--help' || command === '-h' ? ExitCodes.OK : ExitCodes.USAGE;
   }
 }
 
@@ -28,8 +52,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    const code = e instanceof AppError ? e.code : 'E_UNEXPECTED';
-    process.stderr.write(`anomalygpt-edge: ${code}: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = e instanceof AppError && e.code.startsWith('E_CONFIG') ? ExitCodes.CONFIG : e instanceof AppError && e.code === ErrorCodes.USAGE ? ExitCodes.USAGE : ExitCodes.FAILURE;
+    process.stderr.write(`anomalygpt-edge: ${describeError(e)}\n`);
+    process.exitCode = exitCodeFor(e);
   },
 );

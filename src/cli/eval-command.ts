@@ -3,11 +3,13 @@
  * Prints per-category image AUROC, pixel AUROC and accuracy (mean ± std over draws).
  */
 import { writeFile, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadOpenCv } from '../capture/opencv.js';
 import { loadDataset } from '../eval/dataset.js';
-import { evaluateCategory, type CategoryResult } from '../eval/evaluate.js';
+import { evaluateCategory, type CategoryResult, type ScoredHook } from '../eval/evaluate.js';
+import { judge } from '../judge/judge.js';
+import { overlayPng } from '../judge/mask-image.js';
 import { rocPlotSvg } from '../eval/roc-plot.js';
 import { openEngine } from '../inference/engine.js';
 import type { Logger } from '../log.js';
@@ -24,6 +26,7 @@ export async function evalCommand(argv: string[], logger: Logger): Promise<numbe
       json: { type: 'string' },
       out: { type: 'string' },
       raw: { type: 'string' },
+      overlays: { type: 'string', default: '3' },
       ...recipeOptions,
     },
   });
@@ -44,6 +47,7 @@ export async function evalCommand(argv: string[], logger: Logger): Promise<numbe
         seed: Number(values.seed),
         settings,
         progress: (e) => process.stderr.write(`\r  draw ${e.draw}/${draws} ${e.stage} ${e.done}/${e.total}   `),
+        onScored: values.out ? overlayWriter(values.out, Number(values.overlays)) : undefined,
       });
       process.stderr.write('\n');
       results.push(r);
@@ -81,4 +85,18 @@ export async function evalCommand(argv: string[], logger: Logger): Promise<numbe
     }
   }
   return 0;
+}
+
+/** Writes overlays of the first `perType` images of each test type, first draw only. */
+function overlayWriter(dir: string, perType: number): ScoredHook {
+  const written = new Map<string, number>();
+  return async (e) => {
+    const key = `${e.category}/${e.item.type}`;
+    if (e.draw !== 0 || (written.get(key) ?? 0) >= perType) return;
+    written.set(key, (written.get(key) ?? 0) + 1);
+    const j = judge(e.map, e.crop, { width: e.image.cols, height: e.image.rows }, { boundary: e.boundary, score: e.score, masks: false });
+    const png = overlayPng(e.image, e.map.data, e.map.width, e.map.height, { threshold: j.threshold, locations: j.locations, pass: j.pass, score: j.score });
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, `${e.category}-${e.item.type}-${basename(e.item.path, extname(e.item.path))}.overlay.png`), png);
+  };
 }

@@ -8,6 +8,7 @@ import type { BankAugment } from '../recipe/augment.js';
 import type { ExecutionProviderName } from '../inference/ort-session.js';
 import { packageRoot } from '../config/index.js';
 import { join } from 'node:path';
+import { AppError, ErrorCodes } from '../errors.js';
 
 export const recipeOptions = {
   bundle: { type: 'string' },
@@ -19,6 +20,7 @@ export const recipeOptions = {
   pool: { type: 'string' },
   score: { type: 'string' },
   perturbations: { type: 'string' },
+  synthetic: { type: 'string' },
   providers: { type: 'string' },
   threads: { type: 'string' },
 } as const;
@@ -27,7 +29,7 @@ type Values = { [K in keyof typeof recipeOptions]?: string | undefined };
 
 export function recipeSettingsFromArgs(v: Values): { engineOptions: EngineOptions; settings: RecipeSettings } {
   const d = defaultRecipeSettings();
-  const [w, h] = v.size ? v.size.split('x').map(Number) : [d.input.width, d.input.height];
+  const size = v.size === undefined || v.size === 'auto' ? d.input : parseSize(v.size);
   const score = v.score
     ? v.score === 'max' || v.score === 'peak-over-median'
       ? ({ kind: v.score } as const)
@@ -35,13 +37,14 @@ export function recipeSettingsFromArgs(v: Values): { engineOptions: EngineOption
     : d.score;
   const settings: RecipeSettings = {
     taps: v.taps ? v.taps.split(',') : d.taps,
-    input: { width: w, height: h ?? w },
+    input: size,
     bankAugments: v.augment !== undefined ? (v.augment === 'none' ? [] : (v.augment.split(',') as BankAugment[])) : d.bankAugments,
     maxBankPerTap: v['max-bank'] ? Number(v['max-bank']) : d.maxBankPerTap,
     smoothSigma: v.smooth !== undefined ? Number(v.smooth) : d.smoothSigma,
     pool: v.pool !== undefined ? Number(v.pool) : d.pool,
     score,
     perturbations: v.perturbations !== undefined ? Number(v.perturbations) : d.perturbations,
+    syntheticDefects: v.synthetic !== undefined ? Number(v.synthetic) : d.syntheticDefects,
   };
   const engineOptions: EngineOptions = {
     bundleDir: v.bundle ?? join(packageRoot(), 'models', 'bundles', 'mobilenetv2-nsfwjs'),
@@ -50,4 +53,10 @@ export function recipeSettingsFromArgs(v: Values): { engineOptions: EngineOption
     intraOpThreads: v.threads ? Number(v.threads) : 0,
   };
   return { engineOptions, settings };
+}
+
+function parseSize(text: string): { width: number; height: number } {
+  const m = /^(\d+)x(\d+)$/.exec(text);
+  if (!m) throw new AppError(ErrorCodes.USAGE, `--size ${text}: expected WIDTHxHEIGHT (e.g. 448x192) or auto`);
+  return { width: Number(m[1]), height: Number(m[2]) };
 }

@@ -25,7 +25,7 @@ export interface Category {
 }
 
 /** Image files of a folder in natural order; a missing folder is an empty list. */
-async function listImages(dir: string): Promise<string[]> {
+export async function listImages(dir: string): Promise<string[]> {
   return listImageFiles(dir).catch(() => []);
 }
 

@@ -5,13 +5,14 @@
  * threshold-free accuracy (mean of the per-class accuracies on good and defective images,
  * SPEC §6 "Binary prediction", decided by the recipe's own boundary).
  */
-import type { Cv } from '../capture/opencv.js';
+import type { Cv, Mat } from '../capture/opencv.js';
 import { readImageFile } from '../capture/image-io.js';
-import { cropFor } from '../inference/preprocess.js';
+import { cropFor, type CropRect } from '../inference/preprocess.js';
 import type { Engine } from '../inference/engine.js';
-import { imageScore } from '../inference/scorer.js';
-import { decide, deriveBoundary } from '../judge/boundary.js';
-import { calibrate, scorerFor, type CalibrationSettings } from '../recipe/calibrate.js';
+import { imageScore, type AnomalyMap, type ImageScoreRule } from '../inference/scorer.js';
+import { decide, deriveBoundary, type Boundary } from '../judge/boundary.js';
+import { calibrate, scorerFor } from '../recipe/calibrate.js';
+import { resolveInputSize, type RecipeSettings } from '../recipe/settings.js';
 import { drawReferences, type Category } from './dataset.js';
 import { PixelAurocAccumulator, auroc, balancedAccuracy, meanStd, rocCurve, type RocCurve } from './metrics.js';
 
@@ -38,13 +39,19 @@ export interface CategoryResult {
   readonly accuracy: { mean: number; std: number };
 }
 
+/** Called for every scored test image (the CLI writes a few overlays from it). */
+export type ScoredHook = (e: {
+  category: string; draw: number; item: Category['test'][number]; image: Mat; map: AnomalyMap; crop: CropRect;
+  boundary: Boundary; score: ImageScoreRule;
+}) => Promise<void>;
+
 export type EvalProgress = (event: { category: string; draw: number; done: number; total: number; stage: string }) => void;
 
 export async function evaluateCategory(
   cv: Cv,
   cat: Category,
   engine: Engine,
-  opts: { shots: number; draws: number; seed: number; settings: Omit<CalibrationSettings, 'seed'>; progress?: EvalProgress },
+  opts: { shots: number; draws: number; seed: number; settings: RecipeSettings; progress?: EvalProgress; onScored?: ScoredHook },
 ): Promise<CategoryResult> {
   const draws: DrawResult[] = [];
   for (let d = 0; d < opts.draws; d++) {
@@ -53,9 +60,9 @@ export async function evaluateCategory(
     const report = (done: number, total: number, stage: string) =>
       opts.progress?.({ category: cat.name, draw: d + 1, done, total, stage });
     const images = await Promise.all(refs.map((r) => readImageFile(r)));
-    const settings = { ...opts.settings, seed };
+    const settings = { ...opts.settings, input: resolveInputSize(opts.settings.input, images[0], engine.inputSpec.sizeMultiple), seed };
     const cal = await calibrate(cv, images, engine.encoder, engine.taps, engine.openSession, settings, (a, b, s) => report(a, b, s));
-    const boundary = deriveBoundary(cal.normalScores);
+    const boundary = deriveBoundary(cal);
     const scorer = await scorerFor(cal.bank, cal.map, engine.openSession);
     const pixels = cat.hasMasks ? new PixelAurocAccumulator({ min: -0.05, max: 2.05 }, { truthAbove: 25.5 }) : undefined;
     const scores: DrawResult['scores'][number][] = [];
@@ -66,6 +73,7 @@ export async function evaluateCategory(
       const map = await scorer.run(enc.taps);
       const score = imageScore(map, settings.score);
       scores.push({ path: item.path, type: item.type, defective: item.defective, score, fail: decide(score, boundary).fail });
+      await opts.onScored?.({ category: cat.name, draw: d, item, image, map, crop: enc.crop, boundary, score: settings.score });
       if (pixels) {
         // Compare at the model's input resolution: map upsampled bilinearly, the mask cropped
         // like the image and resized bilinearly, defect where > 0.1 (SPEC §6 MVTec rule).
@@ -86,6 +94,7 @@ export async function evaluateCategory(
       if ((i + 1) % 10 === 0 || i + 1 === cat.test.length) report(i + 1, cat.test.length, 'score test images');
     }
     const msPerImage = (performance.now() - t0) / cat.test.length;
+    await scorer.release();
     const labels = scores.map((s) => (s.defective ? 1 : 0) as 0 | 1);
     draws.push({
       seed,

@@ -15,6 +15,9 @@ export function greedyCoreset(vectors: Float32Array, count: number, dim: number,
   let current = 0;
   for (let k = 0; k < target; k++) {
     chosen[k] = current;
+    // Below every distance: a chosen vector is never picked again, even when the rest are
+    // exact duplicates of chosen ones (all at distance 0, e.g. flat image areas).
+    minDist[current] = -1;
     const c = current * d;
     let best = -1;
     let bestIndex = 0;

@@ -76,6 +76,10 @@ export class Encoder {
 
   /** The model's view of the image: crop (SPEC §1 resize mode) and resize to the input size. */
   toInput(image: Frame | Mat, size: InputSize): { mat: Mat; crop: CropRect } {
+    // frameToMat sizes the Mat from `channels`, so a 4-channel frame would be read as grey.
+    if (!isMat(image) && image.channels !== 1 && image.channels !== 3) {
+      throw new AppError(ErrorCodes.FRAME_INVALID, `${image.origin}: frame has ${image.channels as number} channels; expected 1 or 3`);
+    }
     const mat = isMat(image) ? image : frameToMat(image);
     channelsOf(mat);
     const crop = cropFor(this.input.resize, mat.cols, mat.rows, size.width, size.height);

@@ -49,7 +49,9 @@ export async function openEngine(cv: Cv, options: EngineOptions, logger: Logger)
     inputSpec: bundle.manifest.encoder.input,
     openSession: open,
     async close() {
-      await Promise.all(sessions.splice(0).map((s) => s.release()));
+      // Sessions a caller already released (a recipe swapped out, calibration done) are
+      // skipped: onnxruntime rejects a second release.
+      await Promise.all(sessions.splice(0).map((s) => s.release().catch(() => undefined)));
     },
   };
 }

@@ -82,6 +82,10 @@ export class Scorer {
     const out = await this.session.run(feeds, [SCORER_OUTPUT]);
     return { data: out[SCORER_OUTPUT].data as Float32Array, width: this.map.width, height: this.map.height };
   }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
 }
 
 /** Image score from the map: the seed uses the max (SPEC §3 "Image-level score"). */

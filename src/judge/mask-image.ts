@@ -121,3 +121,27 @@ export function overlayPng(
 function fmt(v: number): string {
   return Number.isFinite(v) ? v.toPrecision(3) : String(v);
 }
+
+/**
+ * The mask PNG at frame size when the map covers only a crop of the frame (shorter-side-crop
+ * bundles): the part outside the model's view is 0.
+ */
+export function maskPngInFrame(
+  map: Float32Array, mapW: number, mapH: number, threshold: number,
+  crop: { x: number; y: number; width: number; height: number },
+  frame: { width: number; height: number },
+): Buffer {
+  if (crop.x === 0 && crop.y === 0 && crop.width === frame.width && crop.height === frame.height) {
+    return maskPng(map, mapW, mapH, threshold, frame.width, frame.height);
+  }
+  const cv = loadOpenCv();
+  try {
+    const inner = mapAtFrameSize(cv, map, mapW, mapH, crop.width, crop.height)
+      .threshold(threshold, 255, cv.THRESH_BINARY).convertTo(cv.CV_8U);
+    const full = new cv.Mat(frame.height, frame.width, cv.CV_8UC1, 0);
+    inner.copyTo(full.getRegion(new cv.Rect(crop.x, crop.y, crop.width, crop.height)));
+    return cv.imencode('.png', full);
+  } catch (e) {
+    throw toError(e);
+  }
+}

@@ -10,7 +10,7 @@ import type { TapSpec } from '../inference/bundle-manifest.js';
 import { buildBankTap, type BankTap } from '../inference/memory-bank.js';
 import { PatchFeatures, Scorer, imageScore, scorerGraphFor, type ImageScoreRule, type MapSpec } from '../inference/scorer.js';
 import { mulberry32 } from '../util/prng.js';
-import { injectDefect } from '../capture/sim/defects.js';
+import { estimatePartMask, injectDefect } from '../capture/sim/defects.js';
 import { createRng as simRng } from '../capture/sim/prng.js';
 import { bankVariants, perturb, type BankAugment } from './augment.js';
 
@@ -22,8 +22,10 @@ export interface CalibrationSettings {
   /** Patch neighbourhood aggregation window (1 = off, 3 = PatchCore's 3×3). */
   readonly pool: number;
   readonly score: ImageScoreRule;
-  /** Perturbed copies scored per reference to sample normal variation. */
+  /** Perturbed copies scored in all (spread over the references) to sample normal variation. */
   readonly perturbations: number;
+  /** Synthetic defects scored in all (spread over the references). */
+  readonly syntheticDefects: number;
   readonly seed: number;
 }
 
@@ -109,15 +111,28 @@ export async function calibrate(
     const scorer = fullScorer ?? (await scorerFor(bankFrom(inputs.map((_, j) => j).filter((j) => j !== i)), map, openSession));
     const score = async (q: Mat) => imageScore(await scorer.run((await encoder.encode(q, settings.input)).taps), settings.score);
     if (k > 1) heldOutScores.push(await score(inputs[i]));
-    for (let p = 0; p < settings.perturbations; p++) perturbedScores.push(await score(perturb(cv, inputs[i], rng)));
-    for (let p = 0; p < 4; p++) {
+    for (let p = 0; p < share(settings.perturbations, k); p++) perturbedScores.push(await score(perturb(cv, inputs[i], rng)));
+    const part = estimatePartMask(inputs[i]);
+    for (let p = 0; p < share(settings.syntheticDefects, k); p++) {
+      // Small defects (0.2–2 % of the part): the boundary should sit below subtle defects,
+      // not below the obvious ones. With k = 1 the base is perturbed too, so the defect is
+      // not the only difference from the bank.
       const base = k > 1 ? inputs[i] : perturb(cv, inputs[i], rng);
-      const d = injectDefect(base, defectRng, undefined, { areaRange: [0.002, 0.02] });
+      const d = injectDefect(base, defectRng, part, { areaRange: SYNTHETIC_AREA });
       syntheticScores.push(await score(d.image));
     }
+    if (scorer !== fullScorer) await scorer.release();
     progress(k + i + 1, total, 'score held-out references');
   }
+  await fullScorer?.release();
   return { bank, map, normalScores: [...heldOutScores, ...perturbedScores], heldOutScores, perturbedScores, syntheticScores };
+}
+
+const SYNTHETIC_AREA: readonly [number, number] = [0.002, 0.02];
+
+/** Reference i's share of a total spread over k references (at least 1 when total > 0). */
+function share(total: number, k: number): number {
+  return total > 0 ? Math.max(1, Math.ceil(total / k)) : 0;
 }
 
 export async function scorerFor(bank: readonly BankTap[], map: MapSpec, openSession: SessionFactory): Promise<Scorer> {

@@ -1,0 +1,117 @@
+/**
+ * `anomalygpt-edge calibrate --recipe R DIR [--shots K] [--config FILE] [--recipes DIR] …`
+ * Makes recipe R from the normal reference images in DIR (the first K in natural order with
+ * --shots) and writes it to the recipes directory (--recipes, else the config's). Unreadable
+ * images are reported and skipped; progress goes to stderr; stdout gets one JSON summary.
+ *
+ * The bundle: --bundle, else the config's inference.bundle when --config is given, else the
+ * default bundle — the daemon that loads the recipe must run the same bundle.
+ */
+import { loadOpenCv } from '../capture/opencv.js';
+import { listImageFiles } from '../capture/image-files.js';
+import { AppError, ErrorCodes, ExitCodes, toError } from '../errors.js';
+import { openEngine, type EngineOptions } from '../inference/engine.js';
+import { scopedEngine } from '../pipeline/scoped-engine.js';
+import { makeRecipe, readReferences } from '../recipe/make-recipe.js';
+import { RECIPE_ID, saveRecipe } from '../recipe/recipe.js';
+import { loadCliConfig, parseCommand, positiveInt, recipesDirectory, resolvePath, usageError, type CliContext } from './cli-context.js';
+import { recipeOptions, recipeSettingsFromArgs } from './recipe-args.js';
+
+export const CALIBRATE_USAGE = `usage: anomalygpt-edge calibrate --recipe R DIR [options]
+  Makes recipe R from the normal (good) images in DIR and saves it to the recipes directory.
+  --recipe R          recipe id (lower-case letters, digits, _ and -)
+  --shots K           use the first K images of DIR in natural order (default: all)
+  --seed N            calibration seed (default 0)
+  --config FILE       take the recipes directory and bundle from FILE (default: embedded config)
+  --recipes DIR       recipes directory (overrides the config's)
+  --bundle DIR        model bundle (default: the config's with --config, else the default bundle)
+  --taps, --size WxH, --augment, --max-bank, --smooth, --pool, --score, --perturbations,
+  --providers, --threads   recipe and engine settings (see README)
+  Prints a JSON summary (id, version, references, threshold, skipped) on stdout.`;
+
+export async function calibrateCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
+  const parsed = parseCommand(
+    argv,
+    {
+      recipe: { type: 'string', short: 'r' },
+      shots: { type: 'string' },
+      seed: { type: 'string', default: '0' },
+      config: { type: 'string', short: 'c' },
+      recipes: { type: 'string' },
+      ...recipeOptions,
+    },
+    CALIBRATE_USAGE,
+    ctx.io,
+  );
+  if (!parsed) return ExitCodes.OK;
+  const { values, positionals } = parsed;
+  const id = values.recipe;
+  if (id === undefined) throw usageError('--recipe R is required', CALIBRATE_USAGE);
+  if (!RECIPE_ID.test(id)) throw usageError(`--recipe "${id}" must match ${RECIPE_ID}`, CALIBRATE_USAGE);
+  if (positionals.length !== 1) throw usageError('calibrate takes exactly one image folder DIR', CALIBRATE_USAGE);
+  const shots = positiveInt(values.shots, 'shots', CALIBRATE_USAGE);
+  const seed = Number(values.seed);
+  if (!Number.isSafeInteger(seed)) throw usageError(`--seed must be an integer (got "${values.seed}")`, CALIBRATE_USAGE);
+
+  const { engineOptions: argEngine, settings } = recipeSettingsFromArgs(values);
+  let engineOptions: EngineOptions = argEngine;
+  if (values.bundle === undefined && values.config !== undefined) {
+    const inference = loadCliConfig(ctx, values.config).inference;
+    engineOptions = {
+      ...argEngine,
+      bundleDir: inference.bundle,
+      ...(values.providers === undefined ? { executionProviders: inference.executionProviders } : {}),
+      ...(values.threads === undefined ? { intraOpThreads: inference.intraOpThreads } : {}),
+    };
+  } else if (values.bundle !== undefined) {
+    engineOptions = { ...argEngine, bundleDir: resolvePath(ctx, values.bundle) };
+  }
+  const outDir = recipesDirectory(ctx, values);
+
+  const dir = resolvePath(ctx, positionals[0]);
+  let files: string[];
+  try {
+    files = await listImageFiles(dir);
+  } catch (e) {
+    throw new AppError(ErrorCodes.RECIPE_NO_REFERENCES, `recipe ${id}: cannot list reference images in ${dir} (${toError(e).message})`, { cause: e });
+  }
+  const chosen = shots === undefined ? files : files.slice(0, shots);
+  ctx.io.err(`calibrate ${id}: ${chosen.length} of ${files.length} images in ${dir}\n`);
+  const refs = await readReferences(chosen);
+  for (const s of refs.skipped) ctx.io.err(`  skipped ${s.path}: ${s.code}: ${s.message}\n`);
+  if (refs.images.length === 0) {
+    throw new AppError(ErrorCodes.RECIPE_NO_REFERENCES, `recipe ${id}: no usable reference images in ${dir}${refs.skipped.length ? ` (${refs.skipped.length} unreadable)` : ''}`);
+  }
+
+  const t0 = performance.now();
+  const cv = loadOpenCv();
+  const engine = await openEngine(cv, engineOptions, ctx.logger);
+  let recipe;
+  try {
+    const scoped = scopedEngine(engine, { intraOpThreads: engineOptions.intraOpThreads }, ctx.logger);
+    try {
+      recipe = await makeRecipe(cv, id, scoped.engine, refs, settings, seed, (done, total, what) =>
+        ctx.io.err(`\r  ${what} ${done}/${total}   ${done === total ? '\n' : ''}`),
+      );
+    } finally {
+      await scoped.release();
+    }
+  } finally {
+    await engine.close();
+  }
+  const path = await saveRecipe(outDir, recipe);
+  ctx.io.out(
+    `${JSON.stringify({
+      id: recipe.id,
+      version: recipe.version,
+      path,
+      bundle: recipe.bundle,
+      references: recipe.references.length,
+      threshold: recipe.boundary.threshold,
+      boundary: recipe.boundary,
+      skipped: refs.skipped,
+      ms: Math.round(performance.now() - t0),
+    })}\n`,
+  );
+  return ExitCodes.OK;
+}
