@@ -26,6 +26,12 @@ export const ErrorCodes = {
   ARCHIVE_IO: 'E_ARCHIVE_IO',
   STOP_TIMEOUT: 'E_STOP_TIMEOUT',
   USAGE: 'E_USAGE',
+  /** A prompt (or prompt + cache) longer than the LLM's context length. */
+  LLM_CONTEXT: 'E_LLM_CONTEXT',
+  /** A tokenizer file that is unreadable or does not match the LLM (vocabulary size, ids). */
+  LLM_TOKENIZER: 'E_LLM_TOKENIZER',
+  /** A language-model checkpoint whose header or size is not what its format says. */
+  LLM_CHECKPOINT: 'E_LLM_CHECKPOINT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -72,9 +72,17 @@ export function positiveInt(value: string | undefined, name: string, usage: stri
 }
 
 /** sysexits(3): 78 config, 64 usage, 65 bad input data, 1 anything else. */
+const DEPLOYMENT_ERRORS: ReadonlySet<string> = new Set([
+  ErrorCodes.RECIPE_NOT_FOUND,
+  ErrorCodes.RECIPE_INVALID,
+  ErrorCodes.RECIPE_BUNDLE_MISMATCH,
+]);
+
 export function exitCodeFor(error: unknown): number {
   if (!isAppError(error)) return ExitCodes.FAILURE;
-  if (error.code.startsWith('E_CONFIG')) return ExitCodes.CONFIG;
+  // A missing or corrupt bundle or recipe is a deployment error like a bad config: a restart
+  // cannot fix it, so exit 78 and let RestartPreventExitStatus=78 stop systemd's loop.
+  if (error.code.startsWith('E_CONFIG') || error.code.startsWith('E_BUNDLE') || DEPLOYMENT_ERRORS.has(error.code)) return ExitCodes.CONFIG;
   if (error.code === ErrorCodes.USAGE) return ExitCodes.USAGE;
   if (error.code === ErrorCodes.RECIPE_NO_REFERENCES || error.code.startsWith('E_IMAGE') || error.code === ErrorCodes.DATASET_LAYOUT) {
     return ExitCodes.DATA;

@@ -4,7 +4,7 @@
  * projection (Johnson–Lindenstrauss), as PatchCore does, which keeps the cost at
  * target × count × d with d ≤ 32.
  */
-import { gaussianRng } from '../util/prng.js';
+import { createRng } from '../util/prng.js';
 
 export function greedyCoreset(vectors: Float32Array, count: number, dim: number, target: number, seed: number): Uint32Array {
   if (target >= count) return Uint32Array.from({ length: count }, (_, i) => i);
@@ -41,9 +41,9 @@ export function greedyCoreset(vectors: Float32Array, count: number, dim: number,
 /** count×dim → count×d with a seeded Gaussian matrix (identity when d = dim). */
 function project(vectors: Float32Array, count: number, dim: number, d: number, seed: number): Float32Array {
   if (d === dim) return vectors;
-  const rand = gaussianRng(seed);
+  const rng = createRng(seed);
   const m = new Float32Array(dim * d);
-  for (let i = 0; i < m.length; i++) m[i] = rand() / Math.sqrt(d);
+  for (let i = 0; i < m.length; i++) m[i] = rng.normal() / Math.sqrt(d);
   const out = new Float32Array(count * d);
   for (let i = 0; i < count; i++) {
     const v = i * dim;

@@ -57,7 +57,7 @@ export class Encoder {
   async encode(image: Frame | Mat, size: InputSize): Promise<Encoded> {
     const t0 = performance.now();
     const { mat, crop } = this.toInput(image, size);
-    const pixels = mat.getData();
+    const pixels = pixelsOf(mat);
     const tensorData = toNchw(pixels, size.width, size.height, channelsOf(mat), this.input, new Float32Array(3 * size.width * size.height));
     const t1 = performance.now();
     const feeds = { [this.input.name]: new ort.Tensor('float32', tensorData, [1, 3, size.height, size.width]) };
@@ -98,6 +98,15 @@ export class Encoder {
     } catch (e) {
       throw new AppError(ErrorCodes.FRAME_INVALID, `cannot resize frame: ${toError(e).message}`, { cause: e });
     }
+  }
+}
+
+/** getData refuses region-of-interest views (a getRegion of exactly the input size): compact those. */
+function pixelsOf(mat: Mat): Buffer {
+  try {
+    return mat.getData();
+  } catch {
+    return mat.copy().getData();
   }
 }
 

@@ -6,7 +6,16 @@
 import onnxProto from 'onnx-proto';
 
 const { onnx } = onnxProto;
-type Attr = number | number[] | string | Float32Array;
+/**
+ * A plain JS number is INT when integer-valued, FLOAT otherwise; wrap it as `{ float: v }` to
+ * force FLOAT (e.g. an epsilon of 1 or 0).
+ */
+type Attr = number | number[] | string | Float32Array | { float: number };
+
+/** Element type of a graph input or output (default float32). */
+export type ElemType = 'float32' | 'int64' | 'bool';
+/** A graph input/output dimension: fixed size, -k for the symbolic `dk`, or a symbolic name. */
+export type Dim = number | string;
 
 export const OPSET = 17;
 
@@ -19,13 +28,26 @@ export class GraphBuilder {
 
   constructor(private readonly name: string) {}
 
-  input(name: string, dims: readonly number[]): string {
-    this.inputs.push(valueInfo(name, dims));
+  /** `dims`: a positive size is fixed; a negative one -k becomes the symbolic dim `dk`; a string is a named symbolic dim. */
+  input(name: string, dims: readonly Dim[], elemType: ElemType = 'float32'): string {
+    this.inputs.push(valueInfo(name, dims, elemType));
     return name;
   }
 
-  output(name: string, dims: readonly number[]): void {
-    this.outputs.push(valueInfo(name, dims));
+  output(name: string, dims: readonly Dim[], elemType: ElemType = 'float32'): void {
+    this.outputs.push(valueInfo(name, dims, elemType));
+  }
+
+  /** A 0-d int64 constant (the scalar operands of Range, Gather with a scalar index, ...). */
+  int64Scalar(value: number, name = this.fresh('s')): string {
+    const data = BigInt64Array.of(BigInt(value));
+    this.initializers.push({
+      name,
+      dims: [],
+      dataType: onnx.TensorProto.DataType.INT64,
+      rawData: new Uint8Array(data.buffer),
+    });
+    return name;
   }
 
   /** A float32 constant. The bytes are referenced, not copied, until `toBytes()`. */
@@ -84,13 +106,19 @@ export class GraphBuilder {
   }
 }
 
-function valueInfo(name: string, dims: readonly number[]): onnxProto.onnx.IValueInfoProto {
+const ELEM_TYPES: Record<ElemType, number> = {
+  float32: onnx.TensorProto.DataType.FLOAT,
+  int64: onnx.TensorProto.DataType.INT64,
+  bool: onnx.TensorProto.DataType.BOOL,
+};
+
+function valueInfo(name: string, dims: readonly Dim[], elemType: ElemType): onnxProto.onnx.IValueInfoProto {
   return {
     name,
     type: {
       tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
-        shape: { dim: dims.map((d) => (d > 0 ? { dimValue: d } : { dimParam: `d${-d}` })) },
+        elemType: ELEM_TYPES[elemType],
+        shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : d > 0 ? { dimValue: d } : { dimParam: `d${-d}` })) },
       },
     },
   };
@@ -103,5 +131,6 @@ function attribute(name: string, v: Attr): onnxProto.onnx.IAttributeProto {
     return Number.isInteger(v) ? { name, type: T.INT, i: v } : { name, type: T.FLOAT, f: v };
   }
   if (v instanceof Float32Array) return { name, type: T.FLOATS, floats: [...v] };
-  return { name, type: T.INTS, ints: [...v] };
+  if (Array.isArray(v)) return { name, type: T.INTS, ints: [...v] };
+  return { name, type: T.FLOAT, f: v.float };
 }

@@ -42,7 +42,7 @@ export const DEFAULT_PERTURBATION: PerturbationRange = { shift: 0.03, rotateDeg:
 
 /** One random small affine + gain change, border reflected so no artificial edges appear. */
 export function perturb(cv: Cv, image: Mat, rng: Rng, range: PerturbationRange = DEFAULT_PERTURBATION): Mat {
-  const u = () => 2 * rng() - 1;
+  const u = () => 2 * rng.next() - 1;
   const w = image.cols;
   const h = image.rows;
   const center = new cv.Point2(w / 2 + u() * range.shift * w, h / 2 + u() * range.shift * h);

@@ -9,9 +9,8 @@ import type { Encoder, InputSize } from '../inference/encoder.js';
 import type { TapSpec } from '../inference/bundle-manifest.js';
 import { buildBankTap, type BankTap } from '../inference/memory-bank.js';
 import { PatchFeatures, Scorer, imageScore, scorerGraphFor, type ImageScoreRule, type MapSpec } from '../inference/scorer.js';
-import { mulberry32 } from '../util/prng.js';
 import { estimatePartMask, injectDefect } from '../capture/sim/defects.js';
-import { createRng as simRng } from '../capture/sim/prng.js';
+import { createRng } from '../util/prng.js';
 import { bankVariants, perturb, type BankAugment } from './augment.js';
 
 export interface CalibrationSettings {
@@ -101,11 +100,11 @@ export async function calibrate(
   // Normal variation: each reference scored against a bank that does not contain it
   // (leave-one-out, k ≥ 2), plus perturbed copies of it; with k = 1 only perturbed copies
   // against the full bank are possible.
-  const rng = mulberry32(settings.seed);
+  const rng = createRng(settings.seed);
   const heldOutScores: number[] = [];
   const perturbedScores: number[] = [];
   const syntheticScores: number[] = [];
-  const defectRng = simRng(settings.seed);
+  const defectRng = createRng(settings.seed + 1);
   const fullScorer = k === 1 ? await scorerFor(bank, map, openSession) : undefined;
   for (let i = 0; i < k; i++) {
     const scorer = fullScorer ?? (await scorerFor(bankFrom(inputs.map((_, j) => j).filter((j) => j !== i)), map, openSession));

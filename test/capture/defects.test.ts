@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { loadOpenCv, type Mat } from '../../src/capture/opencv.js';
 import { readImageFile } from '../../src/capture/image-io.js';
 import { ProceduralPart } from '../../src/capture/sim/procedural-part.js';
-import { createRng, mixSeed, mulberry32 } from '../../src/capture/sim/prng.js';
+import { createRng, mixSeed, mulberry32 } from '../../src/util/prng.js';
 import { DEFECT_GENERATORS, DEFECT_KINDS, injectDefect } from '../../src/capture/sim/defects.js';
 import { maskedContrast } from '../../src/capture/sim/defect-helpers.js';
 

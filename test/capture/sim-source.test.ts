@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadOpenCv } from '../../src/capture/opencv.js';
 import { SimSource, type SimSourceOptions } from '../../src/capture/sim/sim-source.js';
 import { ProceduralPart } from '../../src/capture/sim/procedural-part.js';
-import { createRng } from '../../src/capture/sim/prng.js';
+import { createRng } from '../../src/util/prng.js';
 import { estimatePartMask } from '../../src/capture/sim/part-mask.js';
 import type { Frame } from '../../src/capture/frame.js';
 import type { CaptureLogger } from '../../src/capture/frame-source.js';

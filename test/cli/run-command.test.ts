@@ -50,7 +50,7 @@ t.test('run: a bad config is E_CONFIG_INVALID; a broken bundle exits 1 naming th
   const config = await writeTestConfig(dir);
   writeFileSync(config, readFileSync(config, 'utf8').replace(/bundle: .*/, 'bundle: bundle'));
   const { logger } = capturingLogger('warn');
-  t.equal(await runCommand(['--config', config], io.ctx, { daemonLogger: () => logger, signals: new EventEmitter() }), 1);
+  t.equal(await runCommand(['--config', config], io.ctx, { daemonLogger: () => logger, signals: new EventEmitter() }), 78);
   t.match(io.err(), /engine failed to start: E_BUNDLE_CHECKSUM: bundle mobilenetv2-nsfwjs: encoder\.onnx fails its sha256/);
 });
 

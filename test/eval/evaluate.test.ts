@@ -10,7 +10,7 @@ import { loadOpenCv, type Mat } from '../../src/capture/opencv.js';
 import { loadDataset } from '../../src/eval/dataset.js';
 import { evaluateCategory } from '../../src/eval/evaluate.js';
 import { defaultRecipeSettings } from '../../src/recipe/settings.js';
-import { cpuEngine, simRenders } from '../inference/fixtures.js';
+import { cpuEngine, simRenders } from '../inference/fixtures/index.js';
 
 const cv = loadOpenCv();
 const TAPS = ['block_5_add', 'block_12_add', 'block_15_add'];
@@ -64,4 +64,11 @@ t.test('evaluateCategory on a simulated MVTec-layout category', async (t) => {
   t.ok(Math.abs(r.imageAuroc.mean - (r.draws[0].imageAuroc + r.draws[1].imageAuroc) / 2) < 1e-12, 'mean over draws');
   t.ok(r.pixelAuroc !== null);
   t.ok(events.includes('1:encode references') && events.includes('2:score test images'), 'progress reported per draw and stage');
+
+  const noMasks = { ...cat, hasMasks: false, test: cat.test.map((x) => ({ ...x, maskPath: undefined })) };
+  const n = await evaluateCategory(cv, noMasks, engine, { shots: 1, draws: 1, seed: 10, settings });
+  t.equal(n.draws[0].pixelAuroc, null, 'no masks: no pixel AUROC');
+  t.equal(n.pixelAuroc, null);
+  t.same(n.draws[0].calibration.heldOut, [], 'k = 1: no held-out evidence');
+  t.ok(n.imageAuroc.mean > 0.9, `1-shot image AUROC ${n.imageAuroc.mean.toFixed(3)}`);
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { isAppError, ErrorCodes } from '../../src/errors.js';
 import { loadBundle, parseManifest, sha256File } from '../../src/inference/bundle.js';
 import { BUNDLE_SCHEMA_ID } from '../../src/inference/bundle-manifest.js';
-import { defaultBundleDir } from './fixtures.js';
+import { defaultBundleDir } from './fixtures/index.js';
 
 const ENCODER = Buffer.from('not really a graph: loadBundle only checks presence and checksum');
 

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { greedyCoreset } from '../../src/inference/coreset.js';
 import { buildBankTap, concatRows } from '../../src/inference/memory-bank.js';
-import { rng } from './fixtures.js';
+import { rng } from './fixtures/index.js';
 
 function gauss(r: () => number): number {
   return Math.sqrt(-2 * Math.log(Math.max(r(), 1e-12))) * Math.cos(2 * Math.PI * r());

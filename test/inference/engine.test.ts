@@ -6,7 +6,7 @@ import { matToFrame } from '../../src/capture/image-io.js';
 import { loadOpenCv } from '../../src/capture/opencv.js';
 import { ErrorCodes } from '../../src/errors.js';
 import { openEngine } from '../../src/inference/engine.js';
-import { cpuEngine, defaultBundleDir, silentLogger, simRenders } from './fixtures.js';
+import { cpuEngine, defaultBundleDir, silentLogger, simRenders } from './fixtures/index.js';
 
 const cv = loadOpenCv();
 
@@ -106,6 +106,13 @@ t.test('encoder: size validation and invalid frames', async (t) => {
   await t.rejects(engine.encoder.encode(frameOf(new Uint8Array(64 * 48 * 4), 64, 48, 4), size), { code: ErrorCodes.FRAME_INVALID }, '4-channel frame');
   await t.rejects(engine.encoder.encode(frameOf(new Uint8Array(64 * 48 * 3 - 1), 64, 48, 3), size), { code: ErrorCodes.FRAME_INVALID }, 'wrong data length');
   await t.rejects(engine.encoder.encode(new cv.Mat(48, 64, cv.CV_8UC4, [1, 2, 3, 4]), size), { code: ErrorCodes.FRAME_INVALID }, '4-channel Mat');
+  // A region-of-interest view of exactly the input size (no resize happens) is encoded like a compact Mat.
+  const big = new cv.Mat(300, 300, cv.CV_8UC3, [10, 20, 30]);
+  big.drawRectangle(new cv.Rect(50, 60, 40, 40), new cv.Vec3(200, 100, 0), -1);
+  const roi = big.getRegion(new cv.Rect(10, 10, 224, 224));
+  const fromRoi = await engine.encoder.encode(roi, size);
+  const fromCopy = await engine.encoder.encode(roi.copy(), size);
+  t.same(fromRoi.taps[0].data, fromCopy.taps[0].data, 'an ROI view encodes like its copy');
   const grey = await engine.encoder.encode(frameOf(new Uint8Array(64 * 48).fill(128), 64, 48, 1), size);
   t.same(grey.taps[0].tensor.dims, [1, 160, 7, 7], 'a grey frame is accepted');
 });

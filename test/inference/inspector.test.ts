@@ -7,7 +7,7 @@ import { Inspector } from '../../src/pipeline/inspector.js';
 import { makeRecipe } from '../../src/recipe/make-recipe.js';
 import type { Recipe } from '../../src/recipe/recipe.js';
 import { defaultRecipeSettings } from '../../src/recipe/settings.js';
-import { cpuEngine, simRenders } from './fixtures.js';
+import { cpuEngine, simRenders } from './fixtures/index.js';
 
 const cv = loadOpenCv();
 const TAPS = ['block_5_add', 'block_12_add', 'block_15_add'];

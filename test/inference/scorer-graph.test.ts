@@ -10,7 +10,7 @@ import type { BankTap } from '../../src/inference/memory-bank.js';
 import { openSession } from '../../src/inference/ort-session.js';
 import { SCORER_OUTPUT, buildFeaturesGraph, buildScorerGraph, gaussianKernel, rowsOutput } from '../../src/inference/scorer-graph.js';
 import { PatchFeatures, Scorer, imageScore, scorerGraphFor, type AnomalyMap } from '../../src/inference/scorer.js';
-import { rng, silentLogger } from './fixtures.js';
+import { rng, silentLogger } from './fixtures/index.js';
 
 const TOL = 1e-5;
 

@@ -4,7 +4,7 @@ import { cropFor } from '../../src/inference/preprocess.js';
 import type { AnomalyMap } from '../../src/inference/scorer.js';
 import type { Boundary } from '../../src/judge/boundary.js';
 import { judge } from '../../src/judge/judge.js';
-import '../inference/fixtures.js';
+import '../inference/fixtures/index.js';
 
 const cv = loadOpenCv();
 const BOUNDARY: Boundary = { threshold: 0.5, scale: 0.1, rule: 'test', normalLevel: 0.3, defectLevel: 0.9 };

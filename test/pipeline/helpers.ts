@@ -3,36 +3,21 @@
  * folder when the repository has none), loggers that keep their lines, simulated images on
  * disk, and a real unix datagram socket standing in for systemd's NOTIFY_SOCKET.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { buildDefaultBundle } from '../../models/build-default-bundle.js';
 import { loadOpenCv } from '../../src/capture/opencv.js';
 import { SimSource } from '../../src/capture/sim/sim-source.js';
 import type { Frame } from '../../src/capture/frame.js';
 import type { Verdict } from '../../src/judge/verdict.js';
 import { createLogger, type Logger } from '../../src/log.js';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const REPO_BUNDLE = join(REPO_ROOT, 'models', 'bundles', 'mobilenetv2-nsfwjs');
+import { REPO_ROOT, defaultBundleDir } from '../support/bundle.js';
 
-let built: Promise<string> | undefined;
-
-/** The default bundle folder; built once per test process into a temp folder when missing. */
-export function defaultBundleDir(): Promise<string> {
-  if (existsSync(join(REPO_BUNDLE, 'manifest.json'))) return Promise.resolve(REPO_BUNDLE);
-  built ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'agpt-bundle-'));
-    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-    await buildDefaultBundle(dir);
-    return dir;
-  })();
-  return built;
-}
+export { REPO_ROOT, defaultBundleDir };
 
 export interface LogLine {
   level: number;

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { loadOpenCv, type Mat } from '../../src/capture/opencv.js';
-import { mulberry32 } from '../../src/util/prng.js';
+import { createRng } from '../../src/util/prng.js';
 import { DEFAULT_PERTURBATION, bankVariants, perturb } from '../../src/recipe/augment.js';
-import '../inference/fixtures.js';
+import '../inference/fixtures/index.js';
 
 const cv = loadOpenCv();
 
@@ -46,9 +46,9 @@ t.test('perturb: small, seeded, same size and type, reflected borders', async (t
   const data = Buffer.alloc(w * h * 3);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) data[(y * w + x) * 3 + c] = 60 + 2 * x + y + 10 * c;
   const img = new cv.Mat(data, h, w, cv.CV_8UC3);
-  const a = perturb(cv, img, mulberry32(1));
-  const b = perturb(cv, img, mulberry32(1));
-  const c = perturb(cv, img, mulberry32(2));
+  const a = perturb(cv, img, createRng(1));
+  const b = perturb(cv, img, createRng(1));
+  const c = perturb(cv, img, createRng(2));
   t.same([a.cols, a.rows, a.type], [w, h, img.type]);
   t.ok(a.getData().equals(b.getData()), 'same seed, same result');
   t.notOk(a.getData().equals(c.getData()), 'another seed, another result');
@@ -58,7 +58,7 @@ t.test('perturb: small, seeded, same size and type, reflected borders', async (t
   let zeros = 0;
   for (const v of a.getData()) if (v === 0) zeros++;
   t.equal(zeros, 0, 'no black border from the warp (reflected)');
-  const none = perturb(cv, img, mulberry32(3), { shift: 0, rotateDeg: 0, scale: 0, gain: 0 });
+  const none = perturb(cv, img, createRng(3), { shift: 0, rotateDeg: 0, scale: 0, gain: 0 });
   t.ok(none.getData().equals(img.getData()), 'a zero range is the identity');
   t.ok(DEFAULT_PERTURBATION.shift > 0 && DEFAULT_PERTURBATION.shift < 0.1, 'default shifts are small');
 });

@@ -7,7 +7,7 @@ import { ErrorCodes } from '../../src/errors.js';
 import { calibrate, type CalibrationSettings } from '../../src/recipe/calibrate.js';
 import { makeRecipe, readReferences } from '../../src/recipe/make-recipe.js';
 import { defaultRecipeSettings, type RecipeSettings } from '../../src/recipe/settings.js';
-import { cpuEngine, simRenders } from '../inference/fixtures.js';
+import { cpuEngine, simRenders } from '../inference/fixtures/index.js';
 
 const cv = loadOpenCv();
 const TAPS = ['block_5_add', 'block_12_add', 'block_15_add'];

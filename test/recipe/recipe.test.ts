@@ -5,7 +5,7 @@ import { ErrorCodes } from '../../src/errors.js';
 import type { BankTap } from '../../src/inference/memory-bank.js';
 import { RECIPE_SCHEMA, loadRecipe, recipeVersion, saveRecipe, type Recipe } from '../../src/recipe/recipe.js';
 import { defaultRecipeSettings } from '../../src/recipe/settings.js';
-import { rng } from '../inference/fixtures.js';
+import { rng } from '../inference/fixtures/index.js';
 
 function bankTap(name: string, channels: number, count: number, seed: number): BankTap {
   const r = rng(seed);

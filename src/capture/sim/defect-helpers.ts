@@ -4,7 +4,7 @@
  */
 import { AppError, ErrorCodes } from '../../errors.js';
 import { loadOpenCv, type Mat } from '../opencv.js';
-import type { Rng } from './prng.js';
+import type { Rng } from '../../util/prng.js';
 
 /** Defect area as a fraction of the part area (brief: realistic, roughly 0.5–5 %). */
 export const DEFAULT_AREA_RANGE: readonly [number, number] = [0.005, 0.05];

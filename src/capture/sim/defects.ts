@@ -29,7 +29,7 @@ import {
   type DefectOptions,
   type DefectResult,
 } from './defect-helpers.js';
-import type { Rng } from './prng.js';
+import type { Rng } from '../../util/prng.js';
 
 export type { DefectGenerator, DefectKind, DefectOptions, DefectResult } from './defect-helpers.js';
 export { MIN_CONTRAST } from './defect-helpers.js';

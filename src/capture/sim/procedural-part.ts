@@ -6,7 +6,7 @@
  * frames of good parts do, so a detector sees normal variation, not pixel-identical images.
  */
 import { loadOpenCv, type Mat } from '../opencv.js';
-import { createRng, type Rng } from './prng.js';
+import { createRng, type Rng } from '../../util/prng.js';
 
 export interface PartScene {
   /** CV_8UC3 BGR render. */

@@ -15,7 +15,7 @@ import { loadOpenCv, type Mat } from '../opencv.js';
 import { injectDefect, type DefectKind } from './defects.js';
 import { estimatePartMask } from './part-mask.js';
 import { ProceduralPart } from './procedural-part.js';
-import { createRng, mixSeed, type Rng } from './prng.js';
+import { createRng, mixSeed, type Rng } from '../../util/prng.js';
 
 export interface SimSourceOptions {
   readonly kind: 'sim';
