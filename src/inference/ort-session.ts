@@ -29,6 +29,10 @@ export async function openSession(
   options: SessionOptions,
   logger: Pick<Logger, 'info' | 'warn'>,
 ): Promise<OpenedSession> {
+  // A provider that cannot load makes onnxruntime's process-wide logger print raw error lines
+  // to stderr (not JSON, not journald-friendly). Every such failure surfaces as an exception
+  // that we log as one structured line, so its own logger is kept to fatal.
+  ort.env.logLevel = 'fatal';
   const rejected: { provider: ExecutionProviderName; reason: string }[] = [];
   const order: ExecutionProviderName[] = [...options.executionProviders];
   if (!order.includes('cpu')) order.push('cpu');
@@ -37,6 +41,7 @@ export async function openSession(
       executionProviders: [provider],
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
+      ...(provider === 'cpu' ? {} : { logSeverityLevel: 4 as const }),
       ...(options.intraOpThreads > 0 ? { intraOpNumThreads: options.intraOpThreads } : {}),
     };
     try {
