@@ -32,6 +32,8 @@ export const ErrorCodes = {
   LLM_TOKENIZER: 'E_LLM_TOKENIZER',
   /** A language-model checkpoint whose header or size is not what its format says. */
   LLM_CHECKPOINT: 'E_LLM_CHECKPOINT',
+  /** A part name with no text prototypes in the AnomalyGPT bundle (SPEC §3 class table). */
+  PART_UNKNOWN: 'E_PART_UNKNOWN',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
