@@ -17,7 +17,8 @@ export JOBS=max
 # onnxruntime-node's postinstall downloads GPU libraries from the internet: skip it (CPU is bundled).
 export ONNXRUNTIME_NODE_INSTALL=skip
 
-packages=(libopencv-dev mosquitto)
+# openssl: the tests make their own TLS certificates for the MQTT and OPC UA security tests.
+packages=(libopencv-dev mosquitto openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

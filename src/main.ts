@@ -12,6 +12,7 @@ import { describeError, exitCodeFor, processIO, type CliContext } from './cli/cl
 import { benchCommand } from './cli/bench-command.js';
 import { evalCommand } from './cli/eval-command.js';
 import { inspectCommand } from './cli/inspect-command.js';
+import { opcuaCommand } from './cli/opcua-command.js';
 import { runCommand } from './cli/run-command.js';
 
 const USAGE = `usage: anomalygpt-edge <command> [options]   (<command> --help for its options)
@@ -20,7 +21,8 @@ const USAGE = `usage: anomalygpt-edge <command> [options]   (<command> --help fo
   calibrate --recipe R DIR [--shots K] [--recipes DIR]  make a recipe from normal reference images
   inspect --recipe R IMAGE... [--out DIR]               judge image files with a recipe
   eval DIR --shots K [--draws N] [--json OUT] [--out DIR]   few-shot evaluation on an MVTec-layout folder
-  bench [--seconds S] [--shots K] [--json OUT]          inspections/s and per-stage p50/p99`;
+  bench [--seconds S] [--shots K] [--json OUT]          inspections/s and per-stage p50/p99
+  opcua list|trust|reject [THUMBPRINT] [--config FILE]   OPC UA client certificates in the daemon's PKI`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -41,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
       return evalCommand(rest, logger);
     case 'bench':
       return benchCommand(rest, logger);
+    case 'opcua':
+      return opcuaCommand(rest, ctx);
     default:
       process.stderr.write(`${command === undefined || command === 'help' || command === '--help' || command === '-h' ? '' : `unknown command: ${command}\n`}${USAGE}\n`);
       return command === undefined || command === 'help' || command === '--help' || command === '-h' ? ExitCodes.OK : ExitCodes.USAGE;

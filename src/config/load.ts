@@ -5,7 +5,8 @@
  *
  * Path rules: stateDirectory, inference.bundle, file/folder `path` and sim `references` are
  * relative to the config file's directory; recipes.directory and archive.directory are
- * relative to stateDirectory. $STATE_DIRECTORY (set by systemd's StateDirectory=) replaces
+ * relative to stateDirectory (also opcua.pkiDirectory and mqtt.queue.directory; mqtt.tls files are
+ * relative to the config file). $STATE_DIRECTORY (set by systemd's StateDirectory=) replaces
  * stateDirectory when set.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -105,6 +106,14 @@ function resolvePaths(config: Config, baseDir: string, env: NodeJS.ProcessEnv): 
   config.inference.bundle = resolve(baseDir, config.inference.bundle);
   config.recipes.directory = resolve(config.stateDirectory, config.recipes.directory);
   config.archive.directory = resolve(config.stateDirectory, config.archive.directory);
+  config.opcua.pkiDirectory = resolve(config.stateDirectory, config.opcua.pkiDirectory);
+  config.mqtt.queue.directory = resolve(config.stateDirectory, config.mqtt.queue.directory);
+  const tls = config.mqtt.tls;
+  if (tls) {
+    if (tls.ca !== undefined) tls.ca = resolve(baseDir, tls.ca);
+    if (tls.cert !== undefined) tls.cert = resolve(baseDir, tls.cert);
+    if (tls.key !== undefined) tls.key = resolve(baseDir, tls.key);
+  }
   for (const cam of config.cameras) {
     const s = cam.source;
     if (s.kind === 'file' || s.kind === 'folder') s.path = resolve(baseDir, s.path);

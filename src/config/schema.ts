@@ -27,38 +27,19 @@ function Tagged<T extends TSchema[]>(key: string, branches: [...T], options: Rec
   return Type.Union(branches, { 'x-discriminator': key, ...options });
 }
 
+import { SecretRefSchema } from './secret-ref.js';
+import { MqttConfigSchema } from '../publish/mqtt/mqtt-config.js';
+import { OpcuaConfigSchema } from '../publish/opcua/opcua-config.js';
+
+export { SecretRefSchema };
+
 const Strict = { additionalProperties: false } as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export const EXECUTION_PROVIDERS = ['tensorrt', 'cuda', 'cpu'] as const;
 
-// --- secrets --------------------------------------------------------------------------------
-
-export const SecretRefSchema = Type.Union(
-  [
-    Type.Object(
-      {
-        env: Type.String({
-          pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
-          'x-pattern-message': 'must be an environment variable name (letters, digits, _; not starting with a digit)',
-        }),
-      },
-      Strict,
-    ),
-    Type.Object(
-      {
-        credential: Type.String({
-          // a file name inside $CREDENTIALS_DIRECTORY: no slashes, not "." or ".."
-          pattern: '^(?!\\.\\.?$)[A-Za-z0-9_.-]+$',
-          'x-pattern-message': 'must be a credential name (letters, digits, _ . -; no slashes)',
-          description: 'systemd credential name (LoadCredential=NAME:/path), read from $CREDENTIALS_DIRECTORY/NAME',
-        }),
-      },
-      Strict,
-    ),
-  ],
-  { 'x-secret': true, description: 'A secret is never written in the file: { env: NAME } or { credential: NAME }' },
-);
+// --- secrets: SecretRefSchema lives in secret-ref.ts so the output slices (mqtt, opcua) can
+// use it without an import cycle through this file. -----------------------------------------
 
 // --- camera sources (discriminated by `kind`) -----------------------------------------------
 
@@ -230,6 +211,8 @@ export const ConfigSchema = Type.Object(
     archive: ArchiveSchema,
     http: HttpSchema,
     shutdown: ShutdownSchema,
+    opcua: OpcuaConfigSchema,
+    mqtt: MqttConfigSchema,
   },
   { ...Strict, title: 'anomalygpt-edge configuration' },
 );

@@ -25,6 +25,7 @@ export interface AppStatus {
   readonly archive: ArchiveStats;
   readonly watchdog: { readonly enabled: boolean; readonly intervalMs: number | null; readonly pings: number; readonly stalled: readonly string[] };
   readonly failures: readonly { readonly component: string; readonly phase: string; readonly code?: string; readonly message: string }[];
+  readonly outputs: Record<string, unknown>;
 }
 
 export interface AppStatusInputs {
@@ -39,6 +40,8 @@ export interface AppStatusInputs {
   readonly archive: ArchiveStats;
   readonly watchdog: AppStatus['watchdog'];
   readonly failures: readonly LifecycleFailure[];
+  /** Industrial outputs' own status (connection, queue…), by name. */
+  readonly outputs: Record<string, unknown>;
 }
 
 export function buildAppStatus(i: AppStatusInputs): AppStatus {
@@ -59,6 +62,7 @@ export function buildAppStatus(i: AppStatusInputs): AppStatus {
     sinks: i.sinks,
     archive: i.archive,
     watchdog: i.watchdog,
+    outputs: i.outputs,
     failures: i.failures.map((f) => {
       const code = (f.error as { code?: unknown }).code;
       return { component: f.component, phase: f.phase, ...(typeof code === 'string' ? { code } : {}), message: f.error.message };

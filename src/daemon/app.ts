@@ -28,7 +28,10 @@ import { ArchiveSink } from '../pipeline/archive-sink.js';
 import { CameraPipeline } from '../pipeline/camera-pipeline.js';
 import { LogSink } from '../pipeline/log-sink.js';
 import { SinkFanout, type VerdictSink } from '../pipeline/verdict-sink.js';
+import { MqttPublisher } from '../publish/mqtt/mqtt-publisher.js';
 import { buildAppStatus, type AppStatus } from './app-status.js';
+import { CameraController, DaemonController } from './daemon-control.js';
+import { OpcuaOutput } from './opcua-output.js';
 import { sourceOptions } from './camera-source.js';
 import { EngineComponent } from './engine-component.js';
 import { Lifecycle, type Component, type LifecycleResult, type LifecycleState } from './lifecycle.js';
@@ -62,6 +65,9 @@ export class App {
   readonly #archive: InspectionArchive;
   readonly #fanout: SinkFanout;
   readonly #pipelines: CameraPipeline[];
+  readonly #control: DaemonController;
+  readonly #mqtt: MqttPublisher | undefined;
+  readonly #opcua: OpcuaOutput | undefined;
   readonly #statusServer: StatusServer | undefined;
   readonly #watchdog: Watchdog | undefined;
   readonly #liveness: LivenessMonitor | undefined;
@@ -97,8 +103,31 @@ export class App {
       logger: componentLogger(logger, 'recipes'),
     });
     this.#archive = new InspectionArchive(config.archive, componentLogger(logger, 'archive'));
+    // What OPC UA / MQTT may do to the cameras (trigger, select a recipe, read health).
+    this.#control = new DaemonController(
+      config.cameras.map(
+        (cam) =>
+          new CameraController(cam.id, () => this.pipeline(cam.id)!, this.#recipes, cam.recipe, () => {
+            // Before start (or after a failed one) there is no loaded bundle to name.
+            const m = this.#engine.loaded ? this.#engine.engine.bundle.manifest : undefined;
+            return { id: m?.id ?? '', version: m?.version ?? '' };
+          }),
+      ),
+    );
+    this.#mqtt = config.mqtt.enabled
+      ? new MqttPublisher({ config: config.mqtt, stateDirectory: config.stateDirectory, control: this.#control, logger: componentLogger(logger, 'mqtt'), secrets: { env } })
+      : undefined;
+    this.#opcua = config.opcua.enabled
+      ? new OpcuaOutput(config.opcua, componentLogger(logger, 'opcua'), this.#control, config.stateDirectory, { env })
+      : undefined;
     this.#fanout = new SinkFanout(
-      [new ArchiveSink(this.#archive), new LogSink(componentLogger(logger, 'verdicts')), ...(options.sinks ?? [])],
+      [
+        new ArchiveSink(this.#archive),
+        new LogSink(componentLogger(logger, 'verdicts')),
+        ...(this.#opcua ? [this.#opcua] : []),
+        ...(this.#mqtt ? [this.#mqtt] : []),
+        ...(options.sinks ?? []),
+      ],
       { logger: componentLogger(logger, 'sinks'), timeoutMs: config.shutdown.stepTimeoutMs },
     );
 
@@ -124,6 +153,11 @@ export class App {
       this.#engine,
       this.#recipes,
       step('archive', () => this.#archive.open(), () => this.#archive.close()),
+      // OPC UA is required when enabled: a port that cannot be bound fails the start.
+      ...(this.#opcua ? [this.#opcua] : []),
+      // MQTT is recoverable: start() returns at once and the client keeps reconnecting with
+      // backoff; verdicts wait in its on-disk queue meanwhile.
+      ...(this.#mqtt ? [this.#mqtt] : []),
       step('sinks', () => undefined, () => this.#fanout.drain()),
       ...this.#pipelines.map((p) => step(`pipeline:${p.cameraId}`, () => p.start(), () => p.stop())),
       ...(this.#statusServer ? [this.#statusServer] : []),
@@ -144,9 +178,15 @@ export class App {
       camera: (onFrame) =>
         new Camera(
           { id: cam.id, trigger, reconnect: cam.reconnect },
-          { logger: log, createSource: () => createFrameSource(options, { cameraId: cam.id, logger: log }), onFrame },
+          {
+            logger: log,
+            createSource: () => createFrameSource(options, { cameraId: cam.id, logger: log }),
+            onFrame,
+            onState: (state) => this.#control.emitHealth(cam.id, state),
+          },
         ),
-      inspector: { inspect: (frame) => this.#recipes.inspector(cam.recipe).inspect(frame) },
+      // The active recipe can change at run time (OPC UA RecipeId, MQTT cmd/recipe).
+      inspector: { inspect: (frame) => this.#control.camera(cam.id)!.inspector().inspect(frame) },
       sinks: this.#fanout,
       logger: componentLogger(logger, 'pipeline', { camera: cam.id }),
       // No onProgress into the Watchdog: the LivenessMonitor reads every pipeline's
@@ -200,6 +240,16 @@ export class App {
     return this.#lifecycle.started;
   }
 
+  /** The OPC UA endpoint URL once started (opcua.enabled). */
+  get opcuaEndpoint(): string | undefined {
+    return this.#opcua?.endpointUrl;
+  }
+
+  /** Triggers, recipe selection and health for the industrial outputs. */
+  get control(): DaemonController {
+    return this.#control;
+  }
+
   /** The pipeline of a camera: `trigger()` is the on-demand inspection API. */
   pipeline(cameraId: string): CameraPipeline | undefined {
     return this.#pipelines.find((p) => p.cameraId === cameraId);
@@ -223,10 +273,10 @@ export class App {
       engine: this.#engine.loaded ? this.#engine.engine : undefined,
       pipelines: this.#pipelines,
       recipeOf: (cameraId) => {
-        const cam = this.#config.cameras.find((c) => c.id === cameraId);
-        const r = cam ? this.#recipes.recipe(cam.recipe) : undefined;
-        return { id: cam?.recipe ?? '?', version: r?.version ?? null };
+        const r = this.#control.camera(cameraId)?.snapshot().recipe;
+        return { id: r?.id ?? '?', version: r?.version || null };
       },
+      outputs: { ...(this.#mqtt ? { mqtt: this.#mqtt.status() } : {}) },
       sinks: this.#fanout.stats(),
       archive: this.#archive.stats,
       watchdog: this.#watchdog

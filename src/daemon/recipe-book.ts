@@ -82,6 +82,7 @@ export class RecipeBook implements Component {
   readonly name = 'recipes';
   readonly #opts: RecipeBookOptions;
   readonly #loaded = new Map<string, Loaded>();
+  readonly #loading = new Map<string, Promise<Inspector>>();
 
   constructor(options: RecipeBookOptions) {
     this.#opts = options;
@@ -96,6 +97,31 @@ export class RecipeBook implements Component {
 
   recipe(id: string): Recipe | undefined {
     return this.#loaded.get(id)?.recipe;
+  }
+
+  /**
+   * A recipe selected at run time (PLC RecipeId, MQTT cmd/recipe): loaded from disk and
+   * opened on the running engine, or the already loaded one. Fails with the named error
+   * (E_RECIPE_NOT_FOUND, E_RECIPE_INVALID, E_RECIPE_BUNDLE_MISMATCH) and changes nothing.
+   */
+  async ensure(id: string): Promise<Inspector> {
+    const loaded = this.#loaded.get(id);
+    if (loaded) return loaded.inspector;
+    const pending = this.#loading.get(id) ?? this.#open(id);
+    this.#loading.set(id, pending);
+    try {
+      return await pending;
+    } finally {
+      this.#loading.delete(id);
+    }
+  }
+
+  async #open(id: string): Promise<Inspector> {
+    const recipe = await loadRecipe(this.#opts.directory, id);
+    const inspector = await Inspector.open(this.#opts.engine(), recipe, { masks: true });
+    this.#loaded.set(id, { recipe, inspector, calibratedFromSim: false });
+    this.#opts.logger.info({ recipe: id, version: recipe.version, threshold: recipe.boundary.threshold }, 'recipe loaded at run time');
+    return inspector;
   }
 
   async start(signal: AbortSignal): Promise<void> {

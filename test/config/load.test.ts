@@ -49,13 +49,15 @@ t.test('embedded default config loads with resolved paths', async (t) => {
 
 t.test('example config validates, and so do its commented-out cameras', async (t) => {
   const file = join(repoRoot, 'config', 'example.yaml');
-  const c = loadConfig(file, noEnv);
+  // Uncomment the example cameras (lines "  # - id:" and "  #   ...") for the second check.
+  const text = readFileSync(file, 'utf8').replace(/^ {2}# (- id:| {2})/gm, '  $1');
+  // The example's OPC UA users name one env secret and one systemd credential.
+  const dir = t.testdir({ 'example-all.yaml': text, creds: { 'line2-camera-password': 's3cret\n', 'opcua-engineer-password': 'eng\n' } });
+  const secrets = join(dir, 'creds');
+  const c = loadConfig(file, { env: { OPCUA_PLC_PASSWORD: 'plc' }, credentialsDirectory: secrets });
   t.same(c.cameras.map((x) => x.source.kind), ['sim', 'device']);
 
-  // Uncomment the example cameras (lines "  # - id:" and "  #   ...") and validate again.
-  const text = readFileSync(file, 'utf8').replace(/^ {2}# (- id:| {2})/gm, '  $1');
-  const dir = t.testdir({ 'example-all.yaml': text, creds: { 'line2-camera-password': 's3cret\n' } });
-  const all = loadConfig(join(dir, 'example-all.yaml'), { env: {}, credentialsDirectory: join(dir, 'creds') });
+  const all = loadConfig(join(dir, 'example-all.yaml'), { env: { OPCUA_PLC_PASSWORD: 'plc' }, credentialsDirectory: secrets });
   t.same(all.cameras.map((x) => x.source.kind).sort(), ['device', 'file', 'folder', 'sim', 'url']);
   const kinds = new Set(all.cameras.map((x) => x.source.kind));
   t.equal(kinds.size, 5, 'every source kind is shown in the example');

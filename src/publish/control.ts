@@ -1,0 +1,47 @@
+/**
+ * What the industrial outputs (OPC UA, MQTT, later HTTP) may do to the daemon: read each
+ * camera's state, trigger an inspection, select a recipe. Publishers depend on this and on
+ * the Verdict type only, never on pipeline internals (DESIGN "dependencies point one way").
+ * The composition root adapts the pipelines to it.
+ */
+import type { Verdict } from '../judge/verdict.js';
+
+/** Camera health as the outputs show it (OPC UA CameraState, MQTT state). */
+export type CameraHealth = 'starting' | 'streaming' | 'reconnecting' | 'ended' | 'stopped';
+
+export interface CameraSnapshot {
+  readonly id: string;
+  readonly health: CameraHealth;
+  readonly triggerMode: 'free-run' | 'on-demand';
+  readonly busy: boolean;
+  readonly recipe: { readonly id: string; readonly version: string };
+  readonly model: { readonly id: string; readonly version: string };
+  readonly counters: {
+    readonly inspected: number;
+    readonly passed: number;
+    readonly failed: number;
+    readonly dropped: number;
+    readonly errors: number;
+  };
+  readonly lastVerdictAt: number | null;
+}
+
+export interface CameraControl {
+  readonly id: string;
+  snapshot(): CameraSnapshot;
+  /**
+   * Inspect the next frame and resolve with its verdict. Rejects with AppError
+   * E_CAMERA_BUSY when a trigger is already being served (the PLC must wait for
+   * ResultReady), E_CAMERA_OPEN/E_CAMERA_READ when the camera is down.
+   */
+  trigger(): Promise<Verdict>;
+  /** Switch the recipe (E_RECIPE_NOT_FOUND / E_RECIPE_BUNDLE_MISMATCH on failure; the old one stays). */
+  selectRecipe(recipeId: string): Promise<void>;
+}
+
+export interface DaemonControl {
+  readonly cameras: readonly CameraControl[];
+  camera(id: string): CameraControl | undefined;
+  /** Subscribe to camera health changes; returns the unsubscribe function. */
+  onHealth(listener: (cameraId: string, health: CameraHealth) => void): () => void;
+}

@@ -1,0 +1,111 @@
+/**
+ * Who may do what on the OPC UA server.
+ *
+ * - Endpoints: the configured message security modes × policies; `None` only when listed
+ *   (then with SecurityPolicy.None, which is the only policy that mode takes).
+ * - Users: username/password from the config, the password resolved from the environment or
+ *   a systemd credential; compared in constant time.
+ * - Roles (OPC 10000-3 §4.8.2 well-known roles): an operator gets AuthenticatedUser +
+ *   Operator, an engineer additionally Engineer. The server enforces them through the
+ *   RolePermissions of each writable tag and each method (OPC 10000-3 §5.2.9), so a client
+ *   also sees them in UserAccessLevel / UserExecutable before it tries.
+ * - A session whose identity matches no configured user (an X509 user token, say) is given
+ *   the Anonymous role only: node-opcua would otherwise treat "no role" as "every permission"
+ *   (its unresolvedPermissionPolicy "allow").
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import {
+  MessageSecurityMode,
+  PermissionType,
+  SecurityPolicy,
+  WellKnownRoles,
+  makeRoles,
+  type NodeId,
+  type RolePermissionTypeOptions,
+} from 'node-opcua';
+import { resolveSecret, type SecretEnvironment } from '../../config/index.js';
+import { AppError, ErrorCodes } from '../../errors.js';
+import type { OpcuaConfig, OpcuaRole } from './opcua-config.js';
+
+export interface EndpointSecurity {
+  readonly securityModes: MessageSecurityMode[];
+  readonly securityPolicies: SecurityPolicy[];
+}
+
+export function endpointSecurity(config: Pick<OpcuaConfig, 'securityModes' | 'securityPolicies'>): EndpointSecurity {
+  const securityModes = config.securityModes.map((m) => MessageSecurityMode[m]);
+  const securityPolicies: SecurityPolicy[] = config.securityPolicies.map((p) => SecurityPolicy[p]);
+  if (config.securityModes.includes('None')) securityPolicies.push(SecurityPolicy.None);
+  return { securityModes, securityPolicies };
+}
+
+interface UserEntry {
+  readonly digest: Buffer;
+  readonly role: OpcuaRole;
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/** The configured users with their resolved passwords (kept as SHA-256 digests only). */
+export class UserDirectory {
+  readonly #users = new Map<string, UserEntry>();
+
+  constructor(users: OpcuaConfig['users'], environment: SecretEnvironment = {}) {
+    users.forEach((u, i) => {
+      if (this.#users.has(u.username)) {
+        throw new AppError(ErrorCodes.CONFIG_INVALID, `opcua.users[${i}].username: duplicate user "${u.username}"`);
+      }
+      const password = resolveSecret(u.password, `opcua.users[${i}].password`, environment);
+      this.#users.set(u.username, { digest: sha256(password), role: u.role });
+    });
+  }
+
+  get size(): number {
+    return this.#users.size;
+  }
+
+  /** Constant-time on the password (digests of equal length); unknown users cost the same. */
+  isValidUser(username: string, password: string): boolean {
+    const entry = this.#users.get(username);
+    const given = sha256(password);
+    const ok = timingSafeEqual(given, entry?.digest ?? sha256(`\0${password}`));
+    return entry !== undefined && ok;
+  }
+
+  roleOf(username: string): OpcuaRole | undefined {
+    return this.#users.get(username)?.role;
+  }
+
+  /** The well-known roles of a user; Anonymous for anyone not configured (see file comment). */
+  rolesOf(username: string): NodeId[] {
+    const role = this.roleOf(username);
+    if (role === 'engineer') return makeRoles([WellKnownRoles.AuthenticatedUser, WellKnownRoles.Operator, WellKnownRoles.Engineer]);
+    if (role === 'operator') return makeRoles([WellKnownRoles.AuthenticatedUser, WellKnownRoles.Operator]);
+    return makeRoles([WellKnownRoles.Anonymous]);
+  }
+}
+
+const READ = PermissionType.Browse | PermissionType.Read | PermissionType.ReadRolePermissions | PermissionType.ReceiveEvents;
+const BROWSE = PermissionType.Browse | PermissionType.ReadRolePermissions;
+
+/** A tag everyone may read and `writer` (and engineers) may write. */
+export function writableBy(writer: 'operator' | 'engineer'): RolePermissionTypeOptions[] {
+  const write = READ | PermissionType.Write;
+  return [
+    { roleId: WellKnownRoles.Anonymous, permissions: READ },
+    { roleId: WellKnownRoles.AuthenticatedUser, permissions: READ },
+    { roleId: WellKnownRoles.Operator, permissions: writer === 'operator' ? write : READ },
+    { roleId: WellKnownRoles.Engineer, permissions: write },
+  ];
+}
+
+/** A method everyone may see and `caller` (and engineers) may call. */
+export function callableBy(caller: 'operator' | 'engineer'): RolePermissionTypeOptions[] {
+  const call = BROWSE | PermissionType.Call;
+  return [
+    { roleId: WellKnownRoles.Anonymous, permissions: BROWSE },
+    { roleId: WellKnownRoles.AuthenticatedUser, permissions: BROWSE },
+    { roleId: WellKnownRoles.Operator, permissions: caller === 'operator' ? call : BROWSE },
+    { roleId: WellKnownRoles.Engineer, permissions: call },
+  ];
+}
