@@ -3,12 +3,12 @@
  * needs no ONNX session: schema, listed files present and matching sha256, the decoder and
  * prototype files' sizes matching the declared dimensions, the configured part in the table.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { endianness } from 'node:os';
 import { Value } from '@sinclair/typebox/value';
 import { AppError, ErrorCodes } from '../errors.js';
-import { sha256File } from '../inference/bundle.js';
+import { readManifestJson, verifyBundleFiles } from '../inference/bundle-files.js';
 import { canonicalPartName, resolvePartName } from './class-names.js';
 import { AnomalyGptManifestSchema, dimsOf, manifestProblems, type AnomalyGptManifest } from './manifest.js';
 import type { DecoderWeights } from './map-graphs.js';
@@ -25,30 +25,12 @@ export function parseAnomalyGptManifest(json: unknown, where: string): AnomalyGp
 }
 
 export async function readAnomalyGptManifest(root: string): Promise<AnomalyGptManifest> {
-  const path = join(root, 'manifest.json');
-  const raw = await readFile(path, 'utf8').catch((e: Error) => {
-    throw new AppError(ErrorCodes.BUNDLE_MISSING_FILE, `AnomalyGPT bundle ${root}: cannot read manifest.json (${e.message})`, { cause: e });
-  });
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (e) {
-    throw new AppError(ErrorCodes.BUNDLE_INVALID, `${path}: not JSON (${(e as Error).message})`);
-  }
+  const { json, path } = await readManifestJson(root, 'AnomalyGPT bundle');
   return parseAnomalyGptManifest(json, path);
 }
 
 export async function verifyFiles(root: string, m: AnomalyGptManifest, verify: boolean): Promise<void> {
-  for (const file of m.files) {
-    const path = join(root, file.path);
-    const st = await stat(path).catch(() => undefined);
-    if (!st?.isFile()) throw new AppError(ErrorCodes.BUNDLE_MISSING_FILE, `AnomalyGPT bundle ${m.id}: file ${file.path} is missing (${path})`);
-    if (!verify) continue;
-    const digest = await sha256File(path);
-    if (digest !== file.sha256 || st.size !== file.bytes) {
-      throw new AppError(ErrorCodes.BUNDLE_CHECKSUM, `AnomalyGPT bundle ${m.id}: ${file.path} fails its sha256 (expected ${file.sha256}, got ${digest}, ${st.size} bytes)`);
-    }
-  }
+  await verifyBundleFiles(root, `AnomalyGPT bundle ${m.id}`, m.files, verify);
 }
 
 async function readFloats(path: string, expected: number, what: string): Promise<Float32Array> {

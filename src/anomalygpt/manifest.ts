@@ -11,33 +11,28 @@
  * configured part (src/anomalygpt/map-graphs.ts), so the class's prototypes are graph constants.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { BUNDLE_ID_PATTERN, ProvenanceSchema, fileEntrySchema } from '../inference/manifest-parts.js';
 
 export const ANOMALYGPT_BUNDLE_SCHEMA_ID = 'anomalygpt-edge/anomalygpt-bundle@1';
 
 const Positive = Type.Integer({ minimum: 1 });
 const Rel = Type.String({ minLength: 1, pattern: '^[^/].*' });
 
-const FileEntry = Type.Object(
-  {
-    path: Rel,
-    sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
-    bytes: Type.Integer({ minimum: 0 }),
-    role: Type.Union([
-      Type.Literal('encoder'),
-      Type.Literal('decoder'),
-      Type.Literal('text-prototypes'),
-      Type.Literal('prompt-learner'),
-      Type.Literal('llama-proj'),
-      Type.Literal('llm-manifest'),
-    ]),
-  },
-  { additionalProperties: false },
+const FileEntry = fileEntrySchema(
+  Type.Union([
+    Type.Literal('encoder'),
+    Type.Literal('decoder'),
+    Type.Literal('text-prototypes'),
+    Type.Literal('prompt-learner'),
+    Type.Literal('llama-proj'),
+    Type.Literal('llm-manifest'),
+  ]),
 );
 
 export const AnomalyGptManifestSchema = Type.Object(
   {
     schema: Type.Literal(ANOMALYGPT_BUNDLE_SCHEMA_ID),
-    id: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$' }),
+    id: Type.String({ pattern: BUNDLE_ID_PATTERN }),
     version: Type.String({ minLength: 1 }),
     kind: Type.Literal('anomalygpt'),
     /** Every file, the LLM sub-bundle's manifest included (which pins its own files' sha256). */
@@ -107,10 +102,7 @@ export const AnomalyGptManifestSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
-    provenance: Type.Object(
-      { source: Type.String(), license: Type.String(), builtBy: Type.String(), notes: Type.Optional(Type.String()) },
-      { additionalProperties: false },
-    ),
+    provenance: ProvenanceSchema,
   },
   { additionalProperties: false },
 );

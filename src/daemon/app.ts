@@ -57,7 +57,6 @@ function step(name: string, start: (signal: AbortSignal) => Promise<void> | void
 }
 
 export class App {
-  readonly #config: Config;
   readonly #log: Logger;
   readonly #notifier: SdNotifier;
   readonly #engine: EngineComponent;
@@ -81,7 +80,6 @@ export class App {
   constructor(options: AppOptions) {
     const { config, logger } = options;
     const env = options.env ?? process.env;
-    this.#config = config;
     this.#log = componentLogger(logger, 'app');
     let cvLoaded: Cv | undefined;
     const cv = options.cv ?? (() => (cvLoaded ??= loadOpenCv()));

@@ -4,18 +4,11 @@
  * gives the TypeScript type and the runtime check.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { BUNDLE_ID_PATTERN, ProvenanceSchema, fileEntrySchema } from './manifest-parts.js';
 
 export const BUNDLE_SCHEMA_ID = 'anomalygpt-edge/bundle@1';
 
-const FileEntry = Type.Object(
-  {
-    path: Type.String({ minLength: 1 }),
-    sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
-    bytes: Type.Integer({ minimum: 0 }),
-    role: Type.String({ minLength: 1 }),
-  },
-  { additionalProperties: false },
-);
+const FileEntry = fileEntrySchema(Type.String({ minLength: 1 }));
 
 const Tap = Type.Object(
   {
@@ -52,7 +45,7 @@ const EncoderInput = Type.Object(
 export const BundleManifestSchema = Type.Object(
   {
     schema: Type.Literal(BUNDLE_SCHEMA_ID),
-    id: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$' }),
+    id: Type.String({ pattern: BUNDLE_ID_PATTERN }),
     version: Type.String({ minLength: 1 }),
     kind: Type.Literal('patch-features'),
     files: Type.Array(FileEntry, { minItems: 1 }),
@@ -64,15 +57,7 @@ export const BundleManifestSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
-    provenance: Type.Object(
-      {
-        source: Type.String(),
-        license: Type.String(),
-        builtBy: Type.String(),
-        notes: Type.Optional(Type.String()),
-      },
-      { additionalProperties: false },
-    ),
+    provenance: ProvenanceSchema,
   },
   { additionalProperties: false },
 );

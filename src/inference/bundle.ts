@@ -2,24 +2,18 @@
  * Loading a model bundle folder: manifest validated against its schema, every file present
  * and matching its sha256 before any graph is opened (required part: fail fast, named error).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { AppError, ErrorCodes } from '../errors.js';
 import { BundleManifestSchema, type BundleManifest } from './bundle-manifest.js';
+import { readManifestJson, verifyBundleFiles } from './bundle-files.js';
+
+export { sha256File } from './bundle-files.js';
 
 export interface LoadedBundle {
   readonly dir: string;
   readonly manifest: BundleManifest;
   readonly encoderPath: string;
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 export function parseManifest(json: unknown, where: string): BundleManifest {
@@ -43,34 +37,13 @@ export function parseManifest(json: unknown, where: string): BundleManifest {
 /** Reads and verifies a bundle. `verify: false` skips the sha256 pass (tests of other parts). */
 export async function loadBundle(dir: string, opts: { verify?: boolean } = {}): Promise<LoadedBundle> {
   const root = resolve(dir);
-  const manifestPath = join(root, 'manifest.json');
-  let raw: string;
-  try {
-    raw = await readFile(manifestPath, 'utf8');
-  } catch (e) {
-    throw new AppError(ErrorCodes.BUNDLE_MISSING_FILE, `bundle ${root}: cannot read manifest.json (${(e as Error).message}); build the default bundle with \`npm run build:models\``, { cause: e });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (e) {
-    throw new AppError(ErrorCodes.BUNDLE_INVALID, `${manifestPath}: not JSON (${(e as Error).message})`);
-  }
-  const manifest = parseManifest(json, manifestPath);
-  for (const file of manifest.files) {
-    const path = join(root, file.path);
-    const st = await stat(path).catch(() => undefined);
-    if (!st?.isFile()) {
-      throw new AppError(ErrorCodes.BUNDLE_MISSING_FILE, `bundle ${manifest.id}: file ${file.path} is missing (${path})`);
+  const { json, path } = await readManifestJson(root, 'bundle').catch((e: unknown) => {
+    if (e instanceof AppError && e.code === ErrorCodes.BUNDLE_MISSING_FILE) {
+      throw new AppError(e.code, `${e.message}; build the default bundle with \`npm run build:models\``, { cause: e });
     }
-    if (opts.verify === false) continue;
-    const digest = await sha256File(path);
-    if (digest !== file.sha256 || st.size !== file.bytes) {
-      throw new AppError(
-        ErrorCodes.BUNDLE_CHECKSUM,
-        `bundle ${manifest.id}: ${file.path} fails its sha256 (expected ${file.sha256}, got ${digest}, ${st.size} bytes); rebuild or re-copy the bundle`,
-      );
-    }
-  }
+    throw e;
+  });
+  const manifest = parseManifest(json, path);
+  await verifyBundleFiles(root, `bundle ${manifest.id}`, manifest.files, opts.verify !== false);
   return { dir: root, manifest, encoderPath: join(root, manifest.encoder.file) };
 }

@@ -42,7 +42,6 @@ export function buildScorerGraph(spec: ScorerSpec): Uint8Array {
   const perTap: string[] = [];
   for (const tap of spec.taps) {
     const x = g.input(tap.input, [1, tap.channels, tap.height, tap.width]);
-    const patches = tap.height * tap.width;
     const bankT = g.floats(transpose(tap.bank, tap.count, tap.channels), [tap.channels, tap.count]);
     const q = patchMatrix(g, x, tap, spec.pool);
     // max_j cos(q, n̂_j) = max_j (q·n̂_j) / ‖q‖: normalise after the max, P values not P×C.

@@ -4,12 +4,11 @@
  * sha256, the tokenizer and embedding table matching the decoder's vocabulary, and the graph
  * implementing the interface — all at load time, so nothing fails mid-inspection.
  */
-import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import type { Logger } from 'pino';
 import { AppError, ErrorCodes } from '../errors.js';
-import { sha256File } from '../inference/bundle.js';
+import { readManifestJson, verifyBundleFiles } from '../inference/bundle-files.js';
 import { openSession, type ExecutionProviderName } from '../inference/ort-session.js';
 import { EmbeddingTable } from './embeddings.js';
 import { Generator } from './generator.js';
@@ -59,32 +58,14 @@ export function parseLlmManifest(json: unknown, where: string): LlmManifest {
 }
 
 async function readManifest(root: string): Promise<LlmManifest> {
-  const path = join(root, 'manifest.json');
-  const raw = await readFile(path, 'utf8').catch((e: Error) => {
-    throw new AppError(ErrorCodes.BUNDLE_MISSING_FILE, `LLM bundle ${root}: cannot read manifest.json (${e.message})`, { cause: e });
-  });
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (e) {
-    throw new AppError(ErrorCodes.BUNDLE_INVALID, `${path}: not JSON (${(e as Error).message})`);
-  }
+  const { json, path } = await readManifestJson(root, 'LLM bundle');
   return parseLlmManifest(json, path);
 }
 
 export async function loadLlmBundle(dir: string, opts: LoadLlmOptions): Promise<LlmBundle> {
   const root = resolve(dir);
   const manifest = await readManifest(root);
-  for (const file of manifest.files) {
-    const path = join(root, file.path);
-    const st = await stat(path).catch(() => undefined);
-    if (!st?.isFile()) throw new AppError(ErrorCodes.BUNDLE_MISSING_FILE, `LLM bundle ${manifest.id}: file ${file.path} is missing (${path})`);
-    if (opts.verify === false) continue;
-    const digest = await sha256File(path);
-    if (digest !== file.sha256 || st.size !== file.bytes) {
-      throw new AppError(ErrorCodes.BUNDLE_CHECKSUM, `LLM bundle ${manifest.id}: ${file.path} fails its sha256 (expected ${file.sha256}, got ${digest}, ${st.size} bytes)`);
-    }
-  }
+  await verifyBundleFiles(root, `LLM bundle ${manifest.id}`, manifest.files, opts.verify !== false);
   const { config } = manifest;
   const tokenizer = await Llama2cTokenizer.read(join(root, manifest.tokenizer.file), config.vocabSize);
   if (tokenizer.bosId !== manifest.tokenizer.bosId || tokenizer.eosId !== manifest.tokenizer.eosId) {

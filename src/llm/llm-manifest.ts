@@ -5,17 +5,12 @@
  * Separate from the patch-feature bundle schema, which is closed (additionalProperties: false).
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { BUNDLE_ID_PATTERN, ProvenanceSchema, fileEntrySchema } from '../inference/manifest-parts.js';
 
 export const LLM_BUNDLE_SCHEMA_ID = 'anomalygpt-edge/llm-bundle@1';
 
-const FileEntry = Type.Object(
-  {
-    path: Type.String({ minLength: 1 }),
-    sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
-    bytes: Type.Integer({ minimum: 0 }),
-    role: Type.Union([Type.Literal('decoder'), Type.Literal('embeddings'), Type.Literal('tokenizer'), Type.Literal('other')]),
-  },
-  { additionalProperties: false },
+const FileEntry = fileEntrySchema(
+  Type.Union([Type.Literal('decoder'), Type.Literal('embeddings'), Type.Literal('tokenizer'), Type.Literal('other')]),
 );
 
 const Positive = Type.Integer({ minimum: 1 });
@@ -40,7 +35,7 @@ export const LlmConfigSchema = Type.Object(
 export const LlmManifestSchema = Type.Object(
   {
     schema: Type.Literal(LLM_BUNDLE_SCHEMA_ID),
-    id: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$' }),
+    id: Type.String({ pattern: BUNDLE_ID_PATTERN }),
     version: Type.String({ minLength: 1 }),
     kind: Type.Literal('llm'),
     files: Type.Array(FileEntry, { minItems: 3 }),
@@ -72,15 +67,7 @@ export const LlmManifestSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
-    provenance: Type.Object(
-      {
-        source: Type.String(),
-        license: Type.String(),
-        builtBy: Type.String(),
-        notes: Type.Optional(Type.String()),
-      },
-      { additionalProperties: false },
-    ),
+    provenance: ProvenanceSchema,
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAppError, ErrorCodes } from '../../src/errors.js';
 import { loadBundle, parseManifest, sha256File } from '../../src/inference/bundle.js';
