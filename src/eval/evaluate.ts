@@ -11,6 +11,7 @@ import { cropFor, type CropRect } from '../inference/preprocess.js';
 import type { Engine } from '../inference/engine.js';
 import { imageScore, type AnomalyMap, type ImageScoreRule } from '../inference/scorer.js';
 import { decide, deriveBoundary, type Boundary } from '../judge/boundary.js';
+import { mapAtFrameSize } from '../judge/mask-image.js';
 import { calibrate, scorerFor } from '../recipe/calibrate.js';
 import { resolveInputSize, type RecipeSettings } from '../recipe/settings.js';
 import { drawReferences, type Category } from './dataset.js';
@@ -77,8 +78,7 @@ export async function evaluateCategory(
       if (pixels) {
         // Compare at the model's input resolution: map upsampled bilinearly, the mask cropped
         // like the image and resized bilinearly, defect where > 0.1 (SPEC §6 MVTec rule).
-        const up = new cv.Mat(map.height, map.width, cv.CV_32FC1, Buffer.from(map.data.buffer, map.data.byteOffset, map.data.byteLength))
-          .resize(settings.input.height, settings.input.width, 0, 0, cv.INTER_LINEAR);
+        const up = mapAtFrameSize(cv, map.data, map.width, map.height, settings.input.width, settings.input.height);
         let truth: Uint8Array;
         if (item.maskPath) {
           const raw = await readImageFile(item.maskPath);

@@ -9,7 +9,7 @@ import { AppError, ErrorCodes, toError } from '../errors.js';
 import type { DefectLocation } from './verdict.js';
 
 /** The anomaly map resized to frame size as a CV_32F Mat (bilinear, INTER_LINEAR). */
-function mapAtFrameSize(cv: Cv, map: Float32Array, mapW: number, mapH: number, frameW: number, frameH: number): Mat {
+export function mapAtFrameSize(cv: Cv, map: Float32Array, mapW: number, mapH: number, frameW: number, frameH: number): Mat {
   if (map.length !== mapW * mapH) {
     throw new RangeError(`anomaly map has ${map.length} values, expected ${mapW}×${mapH}`);
   }
