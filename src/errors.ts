@@ -34,6 +34,14 @@ export const ErrorCodes = {
   LLM_CHECKPOINT: 'E_LLM_CHECKPOINT',
   /** A part name with no text prototypes in the AnomalyGPT bundle (SPEC §3 class table). */
   PART_UNKNOWN: 'E_PART_UNKNOWN',
+  /** An inspection id the daemon no longer holds (not recent, no archived frame). */
+  INSPECTION_UNKNOWN: 'E_INSPECTION_UNKNOWN',
+  /** A conversation id that is unknown, closed or expired. */
+  CONVERSATION_UNKNOWN: 'E_CONVERSATION_UNKNOWN',
+  /** Too many answers being generated or queued (assistant.dialogue.maxConcurrent / maxQueued). */
+  LLM_BUSY: 'E_LLM_BUSY',
+  /** A malformed request to the HTTP API (body, JSON, field). */
+  REQUEST_INVALID: 'E_REQUEST_INVALID',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

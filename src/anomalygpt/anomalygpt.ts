@@ -54,6 +54,9 @@ export interface Analysis {
   readonly ms: { readonly preprocess: number; readonly encoder: number; readonly map: number; readonly prompts: number };
 }
 
+/** What the LLM side needs of an analysed image (SPEC §6 segments 3 and 5). */
+export type LlmImageInputs = Pick<Analysis, 'imageToken' | 'prompts'>;
+
 export class AnomalyGpt {
   private constructor(
     readonly manifest: AnomalyGptManifest,
@@ -140,7 +143,7 @@ export class AnomalyGpt {
   }
 
   /** The LLM side for one analysed image: verdict, answers, dialogue (prefix cache shared). */
-  conversation(a: Analysis, opts: ConversationOptions = {}): Conversation {
+  conversation(a: LlmImageInputs, opts: ConversationOptions = {}): Conversation {
     const prefix = assemblePrefix(this.llm.embeddings, this.prefixTokens, a.imageToken, a.prompts);
     return new Conversation(
       { decoder: this.llm.decoder, generator: this.llm.generator, tokenizer: this.llm.tokenizer, verdictTokens: this.verdictTokens, prefix },

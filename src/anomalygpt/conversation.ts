@@ -87,7 +87,7 @@ export class Conversation {
   }
 
   /** One dialogue turn: greedy answer, stopped at "###" (SPEC §6), appended to the history. */
-  ask(question: string, opts: { maxNewTokens?: number; onToken?: (e: TokenEvent) => void } = {}): Promise<Answer> {
+  ask(question: string, opts: { maxNewTokens?: number; onToken?: (e: TokenEvent) => void; signal?: AbortSignal } = {}): Promise<Answer> {
     return this.serial(async () => {
       const maxNew = opts.maxNewTokens ?? this.maxAnswerTokens;
       const ids = questionTokens(this.parts.tokenizer, historyPrompt(this.turns, question));
@@ -102,7 +102,8 @@ export class Conversation {
         onToken: (e) => {
           opts.onToken?.(e);
           text += e.text;
-          return !text.includes(STOP_TEXT);
+          // An aborted request (client gone) stops generating; the partial answer still counts as the turn.
+          return !text.includes(STOP_TEXT) && !opts.signal?.aborted;
         },
       });
       const answer = trimAnswer(result.text);

@@ -74,6 +74,10 @@ export function parseConfigText(text: string, sourceName: string): unknown {
 /** Semantic checks the schema cannot express. Guarded: `value` may be invalid. */
 function crossChecks(value: unknown): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
+  const assistant = (value as { assistant?: { enabled?: unknown; bundle?: unknown } })?.assistant;
+  if (assistant?.enabled === true && assistant.bundle === undefined) {
+    issues.push({ path: 'assistant.bundle', message: 'is required when assistant.enabled is true (an AnomalyGPT bundle folder)' });
+  }
   const cameras = (value as { cameras?: unknown })?.cameras;
   if (!Array.isArray(cameras)) return issues;
   const firstIndex = new Map<string, number>();
@@ -104,6 +108,7 @@ function resolvePaths(config: Config, baseDir: string, env: NodeJS.ProcessEnv): 
   const fromSystemd = env.STATE_DIRECTORY?.split(':')[0];
   config.stateDirectory = fromSystemd ? resolve(fromSystemd) : resolve(baseDir, config.stateDirectory);
   config.inference.bundle = resolve(baseDir, config.inference.bundle);
+  if (config.assistant.bundle !== undefined) config.assistant.bundle = resolve(baseDir, config.assistant.bundle);
   config.recipes.directory = resolve(config.stateDirectory, config.recipes.directory);
   config.archive.directory = resolve(config.stateDirectory, config.archive.directory);
   config.opcua.pkiDirectory = resolve(config.stateDirectory, config.opcua.pkiDirectory);

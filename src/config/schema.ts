@@ -30,6 +30,7 @@ function Tagged<T extends TSchema[]>(key: string, branches: [...T], options: Rec
 import { SecretRefSchema } from './secret-ref.js';
 import { MqttConfigSchema } from '../publish/mqtt/mqtt-config.js';
 import { OpcuaConfigSchema } from '../publish/opcua/opcua-config.js';
+import { AssistantConfigSchema } from '../assistant/assistant-config.js';
 
 export { SecretRefSchema };
 
@@ -213,6 +214,7 @@ export const ConfigSchema = Type.Object(
     shutdown: ShutdownSchema,
     opcua: OpcuaConfigSchema,
     mqtt: MqttConfigSchema,
+    assistant: AssistantConfigSchema,
   },
   { ...Strict, title: 'anomalygpt-edge configuration' },
 );

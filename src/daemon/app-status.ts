@@ -26,6 +26,8 @@ export interface AppStatus {
   readonly watchdog: { readonly enabled: boolean; readonly intervalMs: number | null; readonly pings: number; readonly stalled: readonly string[] };
   readonly failures: readonly { readonly component: string; readonly phase: string; readonly code?: string; readonly message: string }[];
   readonly outputs: Record<string, unknown>;
+  /** The AnomalyGPT assistant (LLM verdict + dialogue), when enabled. */
+  readonly assistant?: unknown;
 }
 
 export interface AppStatusInputs {
@@ -42,6 +44,7 @@ export interface AppStatusInputs {
   readonly failures: readonly LifecycleFailure[];
   /** Industrial outputs' own status (connection, queue…), by name. */
   readonly outputs: Record<string, unknown>;
+  readonly assistant?: unknown;
 }
 
 export function buildAppStatus(i: AppStatusInputs): AppStatus {
@@ -63,6 +66,7 @@ export function buildAppStatus(i: AppStatusInputs): AppStatus {
     archive: i.archive,
     watchdog: i.watchdog,
     outputs: i.outputs,
+    ...(i.assistant !== undefined ? { assistant: i.assistant } : {}),
     failures: i.failures.map((f) => {
       const code = (f.error as { code?: unknown }).code;
       return { component: f.component, phase: f.phase, ...(typeof code === 'string' ? { code } : {}), message: f.error.message };

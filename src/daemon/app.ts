@@ -18,11 +18,17 @@
  * cameras stop first among the working parts, the frame in flight is inspected and archived,
  * then the sinks drain, the archive closes and the model sessions are released.
  */
+import type { ImageInput } from '../anomalygpt/anomalygpt.js';
+import { Assistant } from '../assistant/assistant.js';
+import { AssistantHttp } from '../assistant/assistant-http.js';
+import { DialogueService } from '../assistant/dialogue.js';
 import { Camera } from '../capture/camera.js';
+import { readImageFile } from '../capture/image-io.js';
 import { createFrameSource } from '../capture/create-source.js';
 import { loadOpenCv, type Cv } from '../capture/opencv.js';
 import type { CameraConfig, Config } from '../config/index.js';
 import { InspectionArchive } from '../archive/archive.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { componentLogger, type Logger } from '../log.js';
 import { ArchiveSink } from '../pipeline/archive-sink.js';
 import { CameraPipeline } from '../pipeline/camera-pipeline.js';
@@ -68,6 +74,8 @@ export class App {
   readonly #mqtt: MqttPublisher | undefined;
   readonly #opcua: OpcuaOutput | undefined;
   readonly #statusServer: StatusServer | undefined;
+  readonly #assistant: Assistant | undefined;
+  readonly #dialogue: DialogueService | undefined;
   readonly #watchdog: Watchdog | undefined;
   readonly #liveness: LivenessMonitor | undefined;
   readonly #watchdogMs: number | null;
@@ -101,6 +109,16 @@ export class App {
       logger: componentLogger(logger, 'recipes'),
     });
     this.#archive = new InspectionArchive(config.archive, componentLogger(logger, 'archive'));
+    if (config.assistant.enabled) {
+      this.#assistant = new Assistant({
+        config: config.assistant,
+        executionProviders: config.inference.executionProviders,
+        intraOpThreads: config.inference.intraOpThreads,
+        logger: componentLogger(logger, 'assistant'),
+        archivedFrame: (id) => this.#archivedFrame(id),
+      });
+      this.#dialogue = new DialogueService(config.assistant.dialogue, this.#assistant, componentLogger(logger, 'dialogue'));
+    }
     // What OPC UA / MQTT may do to the cameras (trigger, select a recipe, read health).
     this.#control = new DaemonController(
       config.cameras.map(
@@ -144,12 +162,15 @@ export class App {
           isReady: () => this.#ready,
           status: () => this.status(),
           logger: componentLogger(logger, 'status-server'),
+          ...(this.#assistant && this.#dialogue ? { routes: routesOf(new AssistantHttp(this.#assistant, this.#dialogue)) } : {}),
         })
       : undefined;
 
     const components: Component[] = [
       this.#engine,
       this.#recipes,
+      // Required when enabled: a bad AnomalyGPT bundle fails the start (E_BUNDLE_*, E_PART_UNKNOWN…).
+      ...(this.#assistant ? [this.#assistant, step('dialogue', () => this.#dialogue!.start(), () => this.#dialogue!.stop())] : []),
       step('archive', () => this.#archive.open(), () => this.#archive.close()),
       // OPC UA is required when enabled: a port that cannot be bound fails the start.
       ...(this.#opcua ? [this.#opcua] : []),
@@ -184,7 +205,13 @@ export class App {
           },
         ),
       // The active recipe can change at run time (OPC UA RecipeId, MQTT cmd/recipe).
-      inspector: { inspect: (frame) => this.#control.camera(cam.id)!.inspector().inspect(frame) },
+      // The assistant (when enabled) may replace the judge's verdict by the LLM's (assistant.mode).
+      inspector: {
+        inspect: async (frame) => {
+          const verdict = await this.#control.camera(cam.id)!.inspector().inspect(frame);
+          return this.#assistant ? this.#assistant.decide(frame, verdict) : verdict;
+        },
+      },
       sinks: this.#fanout,
       logger: componentLogger(logger, 'pipeline', { camera: cam.id }),
       // No onProgress into the Watchdog: the LivenessMonitor reads every pipeline's
@@ -253,6 +280,14 @@ export class App {
     return this.#pipelines.find((p) => p.cameraId === cameraId);
   }
 
+  /** The frame the archive saved for an inspection, decoded (for questions about old ones). */
+  async #archivedFrame(id: string): Promise<ImageInput | undefined> {
+    const rec = await this.#archive.get(id).catch(() => undefined);
+    if (!rec?.paths.frame) return undefined;
+    const mat = await readImageFile(rec.paths.frame);
+    return { data: mat.getData(), width: mat.cols, height: mat.rows, channels: mat.channels === 1 ? 1 : 3 };
+  }
+
   /** Where /status listens; undefined when http is disabled or not started. */
   statusAddress(): { host: string; port: number } | undefined {
     try {
@@ -275,6 +310,7 @@ export class App {
         return { id: r?.id ?? '?', version: r?.version || null };
       },
       outputs: { ...(this.#mqtt ? { mqtt: this.#mqtt.status() } : {}) },
+      ...(this.#assistant ? { assistant: { ...this.#assistant.status(), dialogue: this.#dialogue!.status() } } : {}),
       sinks: this.#fanout.stats(),
       archive: this.#archive.stats,
       watchdog: this.#watchdog
@@ -285,3 +321,7 @@ export class App {
   }
 }
 
+
+function routesOf(api: AssistantHttp): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => api.handle(req, res);
+}

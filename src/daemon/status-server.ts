@@ -17,6 +17,8 @@ export interface StatusServerOptions {
   isReady: () => boolean;
   status: () => object;
   logger?: Logger;
+  /** More routes (the assistant's /api/…): returns true when it handled the request. */
+  routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 export class StatusServer implements Component {
@@ -67,6 +69,7 @@ export class StatusServer implements Component {
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0];
+    if (this.#options.routes?.(req, res)) return;
     if (path !== '/healthz' && path !== '/status') return send(res, req, 404, { error: 'not found' });
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');

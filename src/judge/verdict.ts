@@ -28,6 +28,19 @@ export interface StageTimings {
   readonly totalMs: number;
 }
 
+/**
+ * The AnomalyGPT LLM's threshold-free verdict (issue 4, src/assistant/): present when the LLM
+ * was asked for this frame (assistant.mode). P(yes) ≥ ½ means "Yes, there is an anomaly".
+ */
+export interface LlmOpinion {
+  readonly pYes: number;
+  /** What the few-shot judge decided on its own, so disagreements stay visible. */
+  readonly judgePass: boolean;
+  /** ImageBind encoder + map + prompt learner, and the LLM prefill. */
+  readonly visionMs: number;
+  readonly prefillMs: number;
+}
+
 export interface Verdict {
   /** Unique inspection id: `<camera>-<capturedAt>-<seq>`. */
   readonly id: string;
@@ -49,4 +62,7 @@ export interface Verdict {
   readonly model: { readonly id: string; readonly version: string };
   readonly timings: StageTimings;
   readonly frame: { readonly width: number; readonly height: number; readonly origin: string };
+  /** Who made the pass/fail decision; absent = the judge (no assistant configured). */
+  readonly decidedBy?: 'judge' | 'llm';
+  readonly llm?: LlmOpinion;
 }

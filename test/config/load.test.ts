@@ -73,6 +73,7 @@ t.test('defaults are applied to a minimal config', async (t) => {
   t.same(c.archive, { directory: '/etc/age/state/archive', maxRecords: 10000, maxBytes: 2147483648, saveFrames: 'fails' });
   t.same(c.shutdown, { stepTimeoutMs: 10000 });
   t.equal(c.inference.warmupRuns, 3);
+  t.match(c.assistant, { enabled: false, part: 'object', mode: 'fails-only', maxPerSecond: 1, dialogue: { maxTurns: 8, maxConcurrent: 1 } }, 'the assistant is off by default');
 });
 
 t.test('an unknown key deep down is reported with its YAML path', async (t) => {

@@ -26,7 +26,7 @@ export const InspectionMessageSchema = Type.Object(
     seq: Type.Integer({ minimum: 0, description: 'frame sequence number of the camera' }),
     time: { ...IsoTime, description: 'capture time of the frame (UTC, ISO 8601)' },
     decidedAt: { ...IsoTime, description: 'time the judge decided (UTC, ISO 8601)' },
-    pass: Type.Boolean({ description: 'the judge’s decision; sinks never re-threshold it' }),
+    pass: Type.Boolean({ description: 'the decision (see decidedBy); sinks never re-threshold it' }),
     score: Type.Number({ description: 'image anomaly score, same units as threshold' }),
     threshold: Type.Number({ description: 'the recipe’s decision boundary' }),
     confidence: Type.Number({ minimum: 0, maximum: 1, description: 'confidence in the decision, 0.5 … 1' }),
@@ -49,6 +49,18 @@ export const InspectionMessageSchema = Type.Object(
     model: Versioned,
     timings: Type.Object({ preprocessMs: Ms, encoderMs: Ms, mapMs: Ms, judgeMs: Ms, totalMs: Ms }, Strict),
     frame: Type.Object({ width: Type.Integer({ minimum: 1 }), height: Type.Integer({ minimum: 1 }) }, Strict),
+    decidedBy: Type.Union([Type.Literal('judge'), Type.Literal('llm')], { description: 'who made the decision: the few-shot judge, or the AnomalyGPT LLM (assistant.mode)' }),
+    llm: Type.Optional(
+      Type.Object(
+        {
+          pYes: Type.Number({ minimum: 0, maximum: 1, description: 'the LLM’s P("Yes, there is an anomaly"); ≥ 0.5 fails the part' }),
+          judgePass: Type.Boolean({ description: 'what the judge decided on its own' }),
+          visionMs: Ms,
+          prefillMs: Ms,
+        },
+        Strict,
+      ),
+    ),
     mask: Type.Union(
       [
         Type.Null(),

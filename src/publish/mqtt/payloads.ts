@@ -48,6 +48,8 @@ export function inspectionMessage(v: Verdict, mask: MaskRef | null): InspectionM
     model: { id: v.model.id, version: v.model.version },
     timings: { ...v.timings },
     frame: { width: v.frame.width, height: v.frame.height },
+    decidedBy: v.decidedBy ?? 'judge',
+    ...(v.llm ? { llm: { pYes: v.llm.pYes, judgePass: v.llm.judgePass, visionMs: v.llm.visionMs, prefillMs: v.llm.prefillMs } } : {}),
     mask: mask ? { topic: mask.topic, bytes: mask.bytes, contentType: 'image/png' } : null,
   };
 }
