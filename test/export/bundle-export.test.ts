@@ -1,0 +1,80 @@
+/**
+ * The whole export path (issue 4): models/export/export_bundle.py writes a reduced-size random
+ * AnomalyGPT bundle (ImageBind-structured encoder, decoder + prototypes, prompt learner,
+ * llama_proj, a Llama LLM with a trained SentencePiece tokenizer) and the TS runtime loads it with
+ * every load-time check (`AnomalyGpt.load`), reproduces PyTorch's SPEC §3 map, prompts and image
+ * token through its own stages, gives the threshold-free verdict and answers in a dialogue; the
+ * same bundle with int4 LLM weights loads and runs too. Skips without Debian's python3-torch.
+ */
+import t from 'tap';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AnomalyGpt } from '../../src/anomalygpt/anomalygpt.js';
+import { createLogger } from '../../src/log.js';
+import { REPO_ROOT } from '../support/bundle.js';
+
+const PY = '/usr/bin/python3';
+const SCRIPT = join(REPO_ROOT, 'models', 'export', 'export_bundle.py');
+const probe = spawnSync(PY, ['-c', 'import torch, onnx, sentencepiece, numpy'], { encoding: 'utf8' });
+const skip = probe.status === 0 ? false : `needs ${PY} with torch, onnx, sentencepiece (scripts/setup.sh --with-export-tools): ${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}`;
+
+const f32 = (path: string): Float32Array => {
+  const b = readFileSync(path);
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+};
+const maxAbs = (a: Float32Array, b: Float32Array): number => {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+};
+const logger = createLogger({ level: 'silent' });
+
+t.test('export_bundle.py → AnomalyGpt.load → the same numbers as PyTorch → verdict and dialogue', { skip }, async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'agpt-bundle-export-'));
+  t.teardown(() => rmSync(out, { recursive: true, force: true }));
+  const t0 = Date.now();
+  execFileSync(PY, [SCRIPT, '--out', join(out, 'fp32'), '--random', '--reduced', '--seed', '2', '--reference', '--class', 'gear wheel'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.comment(`export_bundle.py --random --reduced: ${Date.now() - t0} ms`);
+  const dir = join(out, 'fp32');
+  const ref = join(dir, 'reference');
+  const ix = JSON.parse(readFileSync(join(ref, 'index.json'), 'utf8')) as { tensors: Record<string, { file: string }>; mapClass: string };
+  const r = (name: string) => f32(join(ref, ix.tensors[name].file));
+
+  const model = await AnomalyGpt.load(dir, { logger, partName: ix.mapClass, intraOpThreads: 1 });
+  t.teardown(() => model.release());
+  t.equal(model.manifest.textPrototypes.classes.at(-1), 'gear wheel', 'a plant\'s own part name is in the table');
+
+  const enc = await model.vision.encode(r('pixel'));
+  const embErr = maxAbs(enc.imgEmb, r('img_emb'));
+  t.ok(embErr < 1e-5, `img_emb vs PyTorch: ${embErr.toExponential(2)}`);
+  const map = await model.vision.unsupervisedMap(enc.taps);
+  const mapErr = maxAbs(map, r('anomaly_map'));
+  t.ok(mapErr < 1e-4, `SPEC §3 map (TS graph from decoder.bin + prototypes) vs PyTorch: ${mapErr.toExponential(2)}`);
+  const prompts = await model.vision.prompts(r('anomaly_map'));
+  const pErr = maxAbs(prompts, r('prompts'));
+  t.ok(pErr < 1e-4, `prompt learner vs PyTorch: ${pErr.toExponential(2)}`);
+  const token = await model.vision.imageToken(r('img_emb'));
+  t.ok(maxAbs(token, r('image_token')) < 1e-5, 'llama_proj vs PyTorch');
+
+  const conv = model.conversation({ imageToken: token, prompts });
+  const v = await conv.verdict(model.question);
+  t.ok(v.pYes > 0 && v.pYes < 1, `threshold-free verdict P(yes) = ${v.pYes.toExponential(2)} from one prefill of ${v.fedPositions} positions`);
+  const a = await conv.ask('Is there any anomaly in the image?', { maxNewTokens: 8 });
+  t.equal(a.ids.length, 8, 'an answer of the requested length (random weights)');
+  const b = await conv.ask('Where?', { maxNewTokens: 4 });
+  t.ok(b.prefill.reused > a.prefill.reused, `turn 2 reuses ${b.prefill.reused} cached positions`);
+
+  // The same bundle with int4 LLM weights (MatMulNBits): loads through every check, same verdict side.
+  execFileSync(PY, [SCRIPT, '--out', join(out, 'int4'), '--random', '--reduced', '--seed', '2', '--int4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const llmManifest = JSON.parse(readFileSync(join(out, 'int4', 'llm', 'manifest.json'), 'utf8'));
+  t.match(llmManifest.provenance.notes ?? '', /int4|MatMulNBits/i, 'the LLM manifest records the quantisation');
+  const q = await AnomalyGpt.load(join(out, 'int4'), { logger, partName: ix.mapClass, intraOpThreads: 1 });
+  t.teardown(() => q.release());
+  const qv = await q.conversation({ imageToken: token, prompts }).verdict(q.question);
+  t.ok(qv.pYes > 0 && qv.pYes < 1, `int4 P(yes) = ${qv.pYes.toExponential(2)} (fp32 ${v.pYes.toExponential(2)}; random weights, so only the path is checked)`);
+  const sizeOf = (d: string) => readFileSync(join(out, d, 'llm', 'llm.onnx')).byteLength;
+  t.ok(sizeOf('int4') < sizeOf('fp32'), `llm.onnx ${sizeOf('fp32')} → ${sizeOf('int4')} bytes`);
+});
