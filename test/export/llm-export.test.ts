@@ -87,7 +87,7 @@ t.test('export_llm.py random reduced bundle', { skip: missing }, async (t) => {
   const b = await openBundle(out);
   t.teardown(() => b.release());
 
-  t.test('manifest: reduced dims, HF RoPE layout, stop ids [EOS, "##"] from the tokenizer', async (t) => {
+  t.test('manifest: reduced dims, HF RoPE layout, stop ids [EOS, id of the double-hash piece] from the tokenizer', async (t) => {
     const m = b.manifest;
     t.match(m.config, { hidden: 64, layers: 2, heads: 4, kvHeads: 4, headDim: 16, intermediate: 172, contextLength: 256, ropeLayout: 'half', rmsNormEps: 1e-6 });
     t.equal(m.config.vocabSize, ref.tokens.vocabSize, 'vocabulary = the trained SentencePiece model');
