@@ -145,14 +145,13 @@ t.test('bad requests get named errors and the daemon keeps running', async (t) =
 });
 
 t.test('fails-only: the judge decides passes, the LLM its fails', async (t) => {
-  const { app, base } = await daemon(t, 'fails', { mode: 'fails-only' });
+  const { app } = await daemon(t, 'fails', { mode: 'fails-only' });
   const verdicts = await trigger(app, 8);
   const byLlm = verdicts.filter((v) => v.decidedBy === 'llm');
   const byJudge = verdicts.filter((v) => v.decidedBy === 'judge');
   t.ok(byLlm.length > 0 && byJudge.length > 0, `both happen (${byLlm.length} LLM, ${byJudge.length} judge)`);
   t.ok(byJudge.every((v) => v.pass && v.llm === undefined), 'the judge decides only its passes');
   t.ok(byLlm.every((v) => v.llm!.judgePass === false), 'the LLM is asked only about the judge\'s fails');
-  t.equal(base.length > 0, true);
 });
 
 t.test('on-request: the judge decides every frame; the kept frame or the archived one answers later', async (t) => {
