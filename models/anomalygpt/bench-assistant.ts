@@ -9,9 +9,11 @@
  * With the tiny random bundle the LLM is 2 layers × 64 wide: the figures show the daemon's
  * overhead and the ImageBind-shaped vision path, not a 7B prefill (README, models/README.md).
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ASSISTANT_MODES } from '../../src/assistant/assistant-config.js';
 import { validateConfig } from '../../src/config/index.js';
 import { App } from '../../src/daemon/app.js';
@@ -30,11 +32,9 @@ async function main(argv: string[]): Promise<void> {
   const threads = Number(opt('--threads', '1'));
   const dir = await mkdtemp(join(tmpdir(), 'agpt-bench-assistant-'));
   try {
-    const repoBundle = new URL('../../../models/bundles/mobilenetv2-nsfwjs/', import.meta.url).pathname;
-    let judgeBundle = repoBundle;
-    try {
-      await import('node:fs').then((fs) => fs.accessSync(join(repoBundle, 'manifest.json')));
-    } catch {
+    // The repository's default bundle (`npm run build:models`), or one built here.
+    let judgeBundle = fileURLToPath(new URL('../../../models/bundles/mobilenetv2-nsfwjs/', import.meta.url));
+    if (!existsSync(join(judgeBundle, 'manifest.json'))) {
       judgeBundle = join(dir, 'default');
       await buildDefaultBundle(judgeBundle);
     }

@@ -102,7 +102,8 @@ export class Assistant implements Component {
     if (!this.model) return verdict;
     if (!this.policy.wants(frame.cameraId, verdict.pass)) {
       this.counters.judgeOnly++;
-      if (this.policy.mode !== 'every-frame') this.frames.set(verdict.id, copyFrame(frame));
+      // recentFrames: 0 turns the copy off (questions then need the archive's saved frame).
+      if (this.options.config.recentFrames > 0) this.frames.set(verdict.id, copyFrame(frame));
       return { ...verdict, decidedBy: 'judge' };
     }
     try {
@@ -135,9 +136,7 @@ export class Assistant implements Component {
   async verdictFor(inspectionId: string): Promise<LlmVerdictResult> {
     const t0 = performance.now();
     const inputs = await this.inputsFor(inspectionId);
-    const visionMs = performance.now() - t0;
-    const v = await this.anomalyGpt.conversation(inputs).verdict(this.anomalyGpt.question);
-    return { inspectionId, pYes: v.pYes, anomalous: v.pYes >= 0.5, visionMs, prefillMs: v.prefillMs };
+    return this.llmVerdict(inspectionId, inputs, performance.now() - t0);
   }
 
   /** LLM inputs of an inspection: kept, or recomputed from its kept or archived frame. */
@@ -148,8 +147,7 @@ export class Assistant implements Component {
     if (!frame) {
       throw new AppError(ErrorCodes.INSPECTION_UNKNOWN, `inspection ${inspectionId} is not among the last ${this.options.config.recentInspections} kept in memory and has no archived frame`);
     }
-    const a = await this.anomalyGpt.analyse(frame);
-    const inputs = { imageToken: a.imageToken, prompts: a.prompts };
+    const inputs = await this.analyse(frame);
     this.inputs.set(inspectionId, inputs);
     return inputs;
   }
@@ -171,14 +169,26 @@ export class Assistant implements Component {
     };
   }
 
-  private async verdictOf(image: ImageInput, inspectionId?: string): Promise<LlmVerdictResult> {
+  /** The vision path (ImageBind → map → prompt learner + llama_proj), keeping only the LLM's inputs. */
+  private async analyse(image: ImageInput): Promise<LlmImageInputs> {
+    const a = await this.anomalyGpt.analyse(image);
+    return { imageToken: a.imageToken, prompts: a.prompts };
+  }
+
+  /** One prefill → P(yes) (SPEC §6 input, verdict.ts). */
+  private async llmVerdict(inspectionId: string, inputs: LlmImageInputs, visionMs: number): Promise<LlmVerdictResult> {
     const model = this.anomalyGpt;
+    const v = await model.conversation(inputs).verdict(model.question);
+    return { inspectionId, pYes: v.pYes, anomalous: v.pYes >= 0.5, visionMs, prefillMs: v.prefillMs };
+  }
+
+  /** Hot path and warm-up: analyse `image`, keep its inputs under `inspectionId`, then the verdict. */
+  private async verdictOf(image: ImageInput, inspectionId?: string): Promise<LlmVerdictResult> {
     const t0 = performance.now();
-    const a = await model.analyse(image);
+    const inputs = await this.analyse(image);
     const visionMs = performance.now() - t0;
-    const v = await model.conversation(a).verdict(model.question);
-    if (inspectionId) this.inputs.set(inspectionId, { imageToken: a.imageToken, prompts: a.prompts });
-    return { inspectionId: inspectionId ?? '', pYes: v.pYes, anomalous: v.pYes >= 0.5, visionMs, prefillMs: v.prefillMs };
+    if (inspectionId) this.inputs.set(inspectionId, inputs);
+    return this.llmVerdict(inspectionId ?? '', inputs, visionMs);
   }
 }
 

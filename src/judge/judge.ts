@@ -12,16 +12,10 @@ import { decide, type Boundary } from './boundary.js';
 import { gridWord } from './grid-words.js';
 import { maskPngInFrame } from './mask-image.js';
 import { findRegions } from './regions.js';
-import type { DefectLocation } from './verdict.js';
+import type { DefectLocation, Verdict } from './verdict.js';
 
-export interface Judgement {
-  readonly pass: boolean;
-  readonly confidence: number;
-  readonly score: number;
-  readonly threshold: number;
-  readonly locations: readonly DefectLocation[];
-  readonly maskPng?: Uint8Array;
-}
+/** The judge's part of a Verdict (the inspector adds ids, recipe, model and timings). */
+export type Judgement = Pick<Verdict, 'pass' | 'confidence' | 'score' | 'threshold' | 'locations' | 'maskPng'>;
 
 export interface JudgeOptions {
   readonly boundary: Boundary;

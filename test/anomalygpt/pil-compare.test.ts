@@ -11,10 +11,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIP_MEAN, CLIP_STD, imageBindPixels, resizeBicubicPil } from '../../src/anomalygpt/pil-resize.js';
 import { mulberry32 } from '../../src/util/prng.js';
+import { PY, pythonMissing } from '../support/python.js';
 
-const PY = '/usr/bin/python3';
-const probe = spawnSync(PY, ['-c', 'import PIL, numpy'], { encoding: 'utf8' });
-const skip = probe.status === 0 ? false : `needs ${PY} with Pillow and NumPy (Debian python3-pil, python3-numpy)`;
+const skip = pythonMissing(['PIL', 'numpy']);
 
 // Pillow resizes RGB / L images; the input file is raw interleaved bytes (RGB order here).
 const RESIZE_PY = `

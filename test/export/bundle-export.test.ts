@@ -7,29 +7,19 @@
  * same bundle with int4 LLM weights loads and runs too. Skips without Debian's python3-torch.
  */
 import t from 'tap';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AnomalyGpt } from '../../src/anomalygpt/anomalygpt.js';
 import { createLogger } from '../../src/log.js';
 import { REPO_ROOT } from '../support/bundle.js';
+import { maxAbsDiff as maxAbs } from '../llm/fixtures.js';
+import { PY, pythonMissing, readF32 as f32 } from '../support/python.js';
 
-const PY = '/usr/bin/python3';
 const SCRIPT = join(REPO_ROOT, 'models', 'export', 'export_bundle.py');
-const probe = spawnSync(PY, ['-c', 'import torch, onnx, sentencepiece, numpy'], { encoding: 'utf8' });
-const skip = probe.status === 0 ? false : `needs ${PY} with torch, onnx, sentencepiece (scripts/setup.sh --with-export-tools): ${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}`;
+const skip = pythonMissing(['torch', 'onnx', 'sentencepiece', 'numpy']);
 
-const f32 = (path: string): Float32Array => {
-  const b = readFileSync(path);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
-const maxAbs = (a: Float32Array, b: Float32Array): number => {
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-};
 const logger = createLogger({ level: 'silent' });
 
 t.test('export_bundle.py → AnomalyGpt.load → the same numbers as PyTorch → verdict and dialogue', { skip }, async (t) => {

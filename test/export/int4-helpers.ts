@@ -2,21 +2,17 @@
  * Shared by test/export/int4.test.ts: running models/export/quantize_int4.py with the Debian
  * python (numpy + onnx 1.12), reading ONNX graphs back with onnx-proto, and small ORT sessions.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
+import { PY } from '../support/python.js';
+
+export { PY, pythonMissing } from '../support/python.js';
 
 const { onnx } = onnxProto;
-export const PY = '/usr/bin/python3';
 export const QUANTIZE = 'models/export/quantize_int4.py';
 export const FIXTURE = 'test/export/int4_fixture.py';
-
-/** Why the Python side cannot run (skip message), or false when it can. */
-export function pythonMissing(modules: readonly string[]): string | false {
-  const r = spawnSync(PY, ['-c', `import ${modules.join(', ')}`], { encoding: 'utf8' });
-  return r.status === 0 ? false : `${PY} with ${modules.join(' + ')} unavailable (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); skipped`;
-}
 
 export function py(args: readonly string[]): string {
   return execFileSync(PY, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });

@@ -15,15 +15,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Llama2cTokenizer } from '../../src/llm/tokenizer.js';
 import { createRng } from '../../src/util/prng.js';
+import { PY, pythonMissing } from '../support/python.js';
 
-const PY = '/usr/bin/python3';
 const EXPORT_DIR = resolve('models/export');
 const VOCAB = 1000;
-
-function pythonMissing(): string | false {
-  const r = spawnSync(PY, ['-c', 'import sentencepiece'], { encoding: 'utf8' });
-  return r.status === 0 ? false : `${PY} with sentencepiece is not available; skipped`;
-}
 
 const QUESTION = 'Is there any anomaly in the image?';
 const BOTTLE = 'This is a photo of a bottle for anomaly detection, which should be round, without any damage, flaw, defect, scratch, hole or broken part.';
@@ -99,7 +94,7 @@ async function compareWith(t: Test, modelArgs: string[]): Promise<{ info: Info; 
   return { info, cases, tok };
 }
 
-const missing = pythonMissing();
+const missing = pythonMissing(['sentencepiece']);
 t.test('llama2.c conversion + TS run.c BPE agree with SentencePiece (LLaMA-like test model)', { skip: missing }, async (t) => {
   const { info, cases, tok } = await compareWith(t, ['--train-vocab', String(VOCAB)]);
   t.equal(info.vocabSize, VOCAB);

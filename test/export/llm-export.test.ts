@@ -19,17 +19,12 @@ import * as ort from 'onnxruntime-node';
 import { ErrorCodes } from '../../src/errors.js';
 import type { LlmManifest } from '../../src/llm/llm-manifest.js';
 import { maxAbsDiff, openBundle, tokenizerFile } from '../llm/fixtures.js';
+import { PY, pythonMissing, readF32 as f32 } from '../support/python.js';
 
-const PY = '/usr/bin/python3';
 const EXPORT_DIR = resolve('models/export');
 const DIMS = { hidden: 64, layers: 2, heads: 4, intermediate: 172, contextLength: 256 };
 // float32 PyTorch vs onnxruntime on logits of magnitude ~17 (reference.json logitsAbsMax).
 const LOGIT_TOL = 1e-4;
-
-function pythonMissing(): string | false {
-  const r = spawnSync(PY, ['-c', 'import torch, onnx, sentencepiece'], { encoding: 'utf8' });
-  return r.status === 0 ? false : `${PY} with torch, onnx and sentencepiece is not available; skipped`;
-}
 
 function py(args: string[]): { status: number | null; stdout: string; stderr: string } {
   return spawnSync(PY, args, { encoding: 'utf8', cwd: EXPORT_DIR });
@@ -53,11 +48,6 @@ function rehash(dir: string, extra: { path: string; role: 'other' }[] = []): voi
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
 }
 
-const f32 = (path: string): Float32Array => {
-  const b = readFileSync(path);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
-
 interface Reference {
   prefill: { length: number; embeds: string; logits: string };
   step: { position: number; embeds: string; logits: string };
@@ -68,7 +58,7 @@ interface Reference {
   tokens: { vocabSize: number; hashHash: number; hashHashHash: number; yesFirst: number; noFirst: number };
 }
 
-const missing = pythonMissing();
+const missing = pythonMissing(['torch', 'onnx', 'sentencepiece']);
 t.test('export_llm.py random reduced bundle', { skip: missing }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'llm-export-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,7 +9,7 @@
  * Skipped when /usr/bin/python3 cannot import torch + onnx.
  */
 import t from 'tap';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,11 +18,11 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { PREBUILT_CLASS_NAMES, prototypeSentences } from '../../src/anomalygpt/class-names.js';
 import { MAP_OUTPUT, TAPS_INPUT, buildUnsupervisedMapGraph } from '../../src/anomalygpt/map-graphs.js';
+import { maxAbsDiff as maxAbs } from '../llm/fixtures.js';
+import { PY, pythonMissing, readF32 as f32 } from '../support/python.js';
 
-const PY = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('../../models/export/export_vision.py', import.meta.url));
-const probe = spawnSync(PY, ['-c', 'import torch, onnx'], { encoding: 'utf8' });
-const skip = probe.status === 0 ? false : `${PY} cannot import torch + onnx (${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}); vision export test skipped`;
+const skip = pythonMissing(['torch', 'onnx']);
 
 interface Tensor { file: string; shape: number[] }
 interface Index {
@@ -39,17 +39,7 @@ interface Index {
   checks: Record<string, any>;
 }
 
-const maxAbs = (a: Float32Array, b: Float32Array): number => {
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-};
 const maxOf = (a: Float32Array): number => a.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-const f32 = (path: string): Float32Array => {
-  const b = readFileSync(path);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
 
 t.test('vision export round trip (PyTorch → ONNX / bundle files → onnxruntime-node)', { skip }, async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'agpt-vision-export-'));
