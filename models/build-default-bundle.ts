@@ -1,7 +1,7 @@
 /**
  * Builds the default model bundle: nsfwjs@4.4.0's Keras MobileNetV2 (tfjs layers model,
  * uint8-quantised) converted to an ONNX patch-feature encoder with one output per tap,
- * plus its manifest (src/inference/bundle-manifest.ts). Deterministic: the same inputs
+ * plus its manifest (src/fewshot/bundle-manifest.ts). Deterministic: the same inputs
  * give the same bytes (no timestamps anywhere), so the sha256 values are reproducible.
  *
  *   node dist/models/build-default-bundle.js [outDir]   (default models/bundles/mobilenetv2-nsfwjs)
@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Value } from '@sinclair/typebox/value';
-import { BUNDLE_SCHEMA_ID, BundleManifestSchema, type BundleManifest } from '../src/inference/bundle-manifest.js';
+import { BUNDLE_SCHEMA_ID, BundleManifestSchema, type BundleManifest } from '../src/fewshot/bundle-manifest.js';
 import { convertToOnnx, DEFAULT_TAPS, describeTaps, loadTfjsLayersModel } from './tfjs-to-onnx.js';
 
 export const DEFAULT_BUNDLE_ID = 'mobilenetv2-nsfwjs';

@@ -14,7 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ASSISTANT_MODES } from '../../src/assistant/assistant-config.js';
+import { ASSISTANT_MODES } from '../../src/config/assistant.js';
 import { validateConfig } from '../../src/config/index.js';
 import { App } from '../../src/daemon/app.js';
 import { createLogger } from '../../src/log.js';

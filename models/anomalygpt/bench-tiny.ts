@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AnomalyGpt, type ImageInput } from '../../src/anomalygpt/anomalygpt.js';
+import { AnomalyGpt, type ImageInput } from '../../src/vlm/anomalygpt.js';
 import { readImageFile } from '../../src/capture/image-io.js';
 import { ProceduralPart } from '../../src/capture/sim/procedural-part.js';
 import { createLogger } from '../../src/log.js';

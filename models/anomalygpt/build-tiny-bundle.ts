@@ -1,6 +1,6 @@
 /**
  * Builds a tiny AnomalyGPT bundle with seeded random weights: the real bundle's structure and
- * interfaces (src/anomalygpt/manifest.ts) at reduced width, so the whole path — image → encoder
+ * interfaces (src/vlm/manifest.ts) at reduced width, so the whole path — image → encoder
  * → maps → prompt learner → LLM verdict and answer — runs in tests without the checkpoints.
  * Deterministic: the same seed gives the same bytes.
  *
@@ -16,9 +16,9 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Value } from '@sinclair/typebox/value';
-import { ANOMALYGPT_BUNDLE_SCHEMA_ID, AnomalyGptManifestSchema, type AnomalyGptManifest } from '../../src/anomalygpt/manifest.js';
-import { PREBUILT_CLASS_NAMES } from '../../src/anomalygpt/class-names.js';
-import { CLIP_MEAN, CLIP_STD } from '../../src/anomalygpt/pil-resize.js';
+import { ANOMALYGPT_BUNDLE_SCHEMA_ID, AnomalyGptManifestSchema, type AnomalyGptManifest } from '../../src/vlm/manifest.js';
+import { PREBUILT_CLASS_NAMES } from '../../src/vlm/class-names.js';
+import { CLIP_MEAN, CLIP_STD } from '../../src/vlm/pil-resize.js';
 import { createRng, type Rng } from '../../src/util/prng.js';
 import { convertLlama2c } from '../llm/convert-llama2c.js';
 import { tinyTokenizerFile, tinyTokenizerPieces } from './tiny-tokenizer.js';

@@ -2,10 +2,10 @@
 checkpoint key names, loaders, and the bundle writers:
 
   decoder.bin          raw LE float32: image_decoder.fc.{0..3}.weight [4,E,W] (nn.Linear (out,in)),
-                       then the biases [4,E]  (src/anomalygpt/bundle-files.ts readDecoder)
+                       then the biases [4,E]  (src/vlm/bundle-reader.ts readDecoder)
   prompt-learner.onnx  `anomaly_map` [1,1,S,S] → `prompts` [1,18,H], 9 base prompts first
   llama-proj.onnx      `img_emb` [1,E] → `image_token` [1,1,H]
-(names as src/anomalygpt/vision.ts feeds and reads them).
+(names as src/vlm/vision.ts feeds and reads them).
 """
 from __future__ import annotations
 

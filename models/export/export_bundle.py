@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The whole AnomalyGPT bundle (schema `anomalygpt-edge/anomalygpt-bundle@1`,
-src/anomalygpt/manifest.ts): the vision files (export_vision.py), the LLM sub-bundle in `llm/`
+src/vlm/manifest.ts): the vision files (export_vision.py), the LLM sub-bundle in `llm/`
 (export_llm.py, `export_llm_bundle`), then the top `manifest.json` listing every file with its
 sha256 and size, `llm/manifest.json` included (role llm-manifest; it pins the LLM's own files).
 

@@ -1,10 +1,10 @@
 """The LLM sub-bundle of the AnomalyGPT bundle (models/anomalygpt/README.md "6. llm/"):
-Vicuna-7B v0 HF shards + PandaGPT LoRA merged (SPEC §8) → a folder src/llm/llm-bundle.ts loads:
+Vicuna-7B v0 HF shards + PandaGPT LoRA merged (SPEC §8) → a folder src/vlm/llm/llm-bundle.ts loads:
 
-  llm.onnx [+ llm.onnx.data]  decoder with the src/llm/llm-interface.ts interface, opset 17
+  llm.onnx [+ llm.onnx.data]  decoder with the src/vlm/llm/llm-interface.ts interface, opset 17
   embeddings.bin              model.embed_tokens.weight, raw LE float32 [vocab, hidden]
   tokenizer.bin               tokenizer.model converted to llama2.c format
-  manifest.json               src/llm/llm-manifest.ts (ropeLayout 'half', stop ids [EOS, "##"])
+  manifest.json               src/vlm/llm/llm-manifest.ts (ropeLayout 'half', stop ids [EOS, "##"])
   reference/                  PyTorch reference outputs for the tests (not in the manifest)
 
 `random_config` (reduced dims, e.g. {"hidden": 64, "layers": 2, "heads": 4, "intermediate": 172,

@@ -21,7 +21,7 @@ from imagebind_vision import LN_EPS, SimpleTransformer, strict_load
 
 TEXT_PREFIXES = ('modality_preprocessors.text.', 'modality_trunks.text.', 'modality_heads.text.', 'modality_postprocessors.text.')
 
-# SPEC §3, same order as src/anomalygpt/class-names.ts (the TS test compares them).
+# SPEC §3, same order as src/vlm/class-names.ts (the TS test compares them).
 TEMPLATES = ('a photo of a {}.', 'a photo of the {}.')
 NORMAL_STATES = ('{}', 'flawless {}', 'perfect {}', 'unblemished {}', '{} without flaw', '{} without defect', '{} without damage')
 ABNORMAL_STATES = ('damaged {}', 'broken {}', '{} with flaw', '{} with defect', '{} with damage')

@@ -1,7 +1,7 @@
 """ImageBind-Huge's vision tower (SPEC §2) rebuilt in PyTorch with the upstream module nesting,
 so that `state_dict()` key names equal those of `imagebind_huge.pth` under the vision prefixes,
 plus the export wrapper behind `encoder.onnx` (`pixel` → `img_emb`, `taps`, as
-src/anomalygpt/vision.ts reads them).
+src/vlm/vision.ts reads them).
 
 Key provenance: the nesting (`rgbt_stem.proj` Sequential of PadIm2Video + Conv3d, the
 `pos_embedding_helper`, `pre_transformer_layer` Sequential of LayerNorm + rearrange, the

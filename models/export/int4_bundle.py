@@ -1,4 +1,4 @@
-"""LLM bundle folder → int4 bundle folder (src/llm/llm-manifest.ts, schema anomalygpt-edge/llm-bundle@1).
+"""LLM bundle folder → int4 bundle folder (src/vlm/llm/llm-manifest.ts, schema anomalygpt-edge/llm-bundle@1).
 
 The decoder is quantised (quantize_int4.quantize_onnx_int4); every other listed file
 (embeddings, tokenizer, …) is copied and re-hashed, the decoder's old external data files are

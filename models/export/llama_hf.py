@@ -4,7 +4,7 @@ because `transformers` is not installed (SPEC §8: Vicuna-7B v0 arrives as HF sh
 - Keys: model.embed_tokens, model.layers.{i}.self_attn.{q,k,v,o}_proj, .mlp.{gate,up,down}_proj,
   .input_layernorm, .post_attention_layernorm, model.norm, lm_head (all Linear without bias).
 - RoPE as HF's `rotate_half`: channel i pairs with i + head_dim/2 (RopeLayout 'half' in
-  src/llm/llm-interface.ts), cos/sin tables gathered by position_ids the way HF caches them.
+  src/vlm/llm/llm-interface.ts), cos/sin tables gathered by position_ids the way HF caches them.
 - RMSNorm eps from config.json (Vicuna: 1e-6, not llama2.c's 1e-5).
 - `forward` implements the ONNX interface directly: inputs_embeds, attention_mask, position_ids
   and a per-layer (key, value) cache stored after RoPE → logits and the grown cache.
@@ -72,7 +72,7 @@ class LlamaConfig:
         return LlamaConfig(**out)
 
     def to_manifest(self, rope_layout: str = 'half') -> dict[str, Any]:
-        """The `config` block of src/llm/llm-manifest.ts."""
+        """The `config` block of src/vlm/llm/llm-manifest.ts."""
         return {'hidden': self.hidden_size, 'intermediate': self.intermediate_size, 'layers': self.num_hidden_layers,
                 'heads': self.num_attention_heads, 'kvHeads': self.num_key_value_heads, 'headDim': self.head_dim,
                 'vocabSize': self.vocab_size, 'contextLength': self.max_position_embeddings,

@@ -1,4 +1,4 @@
-"""torch.onnx.export of llama_hf.LlamaForCausalLM with the src/llm/llm-interface.ts interface:
+"""torch.onnx.export of llama_hf.LlamaForCausalLM with the src/vlm/llm/llm-interface.ts interface:
 
   inputs   inputs_embeds [1,S,H] f32, attention_mask [1,T] i64, position_ids [1,S] i64,
            past_key_values.{i}.key / .value [1,kv,P,d] f32

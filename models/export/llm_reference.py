@@ -47,7 +47,7 @@ def write_reference(model, embed_table: torch.Tensor, sp, out_dir: str, *, seed:
         _f32(os.path.join(out_dir, f'{name}.bin'), t)
 
     # Greedy from token ids through the embedding table, one cached position per step, as
-    # src/llm/generator.ts does (no stop tokens: the loop runs greedy_steps times).
+    # src/vlm/llm/generator.ts does (no stop tokens: the loop runs greedy_steps times).
     prompt = [sp.bos_id()] + sp.encode(GREEDY_PROMPT)
     ids: list[int] = []
     margins: list[float] = []

@@ -1,7 +1,7 @@
 """torch.onnx.export at opset 17 with static shapes, writing one `.onnx` file, or, past the
 2 GB protobuf limit (the full-size encoder: ~2.5 GB of fp32 weights, SPEC §11), the graph plus
 ONE external-data file `<name>.data` next to it. onnxruntime resolves that file relative to the
-model path, which is how src/anomalygpt/anomalygpt.ts opens the encoder.
+model path, which is how src/vlm/anomalygpt.ts opens the encoder.
 """
 from __future__ import annotations
 

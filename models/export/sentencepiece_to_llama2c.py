@@ -1,4 +1,4 @@
-"""SentencePiece tokenizer.model → llama2.c tokenizer.bin (the format src/llm/tokenizer.ts reads;
+"""SentencePiece tokenizer.model → llama2.c tokenizer.bin (the format src/vlm/llm/tokenizer.ts reads;
 README "6. llm/" step 5), written the way llama2.c's tokenizer.py exports LLaMA's tokenizer:
 
   int32 max_token_length, then per id: float32 score, int32 byte length, the UTF-8 bytes,
@@ -53,7 +53,7 @@ def llama2c_pieces(sp: spm.SentencePieceProcessor) -> tuple[list[bytes], list[fl
         scores.append(float(sp.get_score(i)))
     if bytes_seen not in (0, 256):
         raise ValueError(f'{bytes_seen} byte pieces; byte fallback needs all 256')
-    # run.c (and src/llm/tokenizer.ts) start the best merge score at -1e10: a piece scored at or
+    # run.c (and src/vlm/llm/tokenizer.ts) start the best merge score at -1e10: a piece scored at or
     # below it could never be merged there, while SentencePiece would merge it.
     low = [i for i, sc in enumerate(scores) if sc <= RUN_C_MIN_SCORE and i > 2 and not sp.is_byte(i)]
     if low:

@@ -14,9 +14,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import type { LlamaWeights } from '../../src/llm/checkpoint.js';
-import type { LlmConfig } from '../../src/llm/llm-interface.js';
-import { LlmDecoder } from '../../src/llm/llm-decoder.js';
+import type { LlamaWeights } from '../../src/vlm/llm/checkpoint.js';
+import type { LlmConfig } from '../../src/vlm/llm/llm-interface.js';
+import { LlmDecoder } from '../../src/vlm/llm/llm-decoder.js';
 import { mulberry32 } from '../../src/util/prng.js';
 import { buildLlamaGraph } from './llama-graph.js';
 

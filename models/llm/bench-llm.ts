@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadLlmBundle, type LlmBundle } from '../../src/llm/llm-bundle.js';
+import { loadLlmBundle, type LlmBundle } from '../../src/vlm/llm/llm-bundle.js';
 import { createLogger } from '../../src/log.js';
 import { convertLlama2c } from './convert-llama2c.js';
 

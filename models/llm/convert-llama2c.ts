@@ -1,10 +1,10 @@
 /**
  * llama2.c checkpoint (v0 "legacy" format) + tokenizer.bin → an LLM bundle folder implementing
- * src/llm/llm-interface.ts:
+ * src/vlm/llm/llm-interface.ts:
  *   llm.onnx        the decoder (inputs_embeds, attention_mask, position_ids, KV cache → logits, present)
  *   embeddings.bin  the token embedding table, raw float32 [vocab, hidden] (lookup outside the graph)
  *   tokenizer.bin   the llama2.c tokenizer, copied byte for byte
- *   manifest.json   dimensions, files with sha256, special ids, stop ids (src/llm/llm-manifest.ts)
+ *   manifest.json   dimensions, files with sha256, special ids, stop ids (src/vlm/llm/llm-manifest.ts)
  * Deterministic: the same inputs and options give the same bytes.
  *
  *   node dist/models/llm/convert-llama2c.js <checkpoint.bin> <tokenizer.bin> <outDir> [--rope-layout interleaved|half] [--id ID] [--license TEXT]
@@ -15,10 +15,10 @@ import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Value } from '@sinclair/typebox/value';
 import { OPSET } from '../../src/inference/onnx-graph.js';
-import { parseLlama2cCheckpoint, type LlamaWeights } from '../../src/llm/checkpoint.js';
-import type { RopeLayout } from '../../src/llm/llm-interface.js';
-import { LLM_BUNDLE_SCHEMA_ID, LlmManifestSchema, type LlmManifest } from '../../src/llm/llm-manifest.js';
-import { Llama2cTokenizer } from '../../src/llm/tokenizer.js';
+import { parseLlama2cCheckpoint, type LlamaWeights } from '../../src/vlm/llm/checkpoint.js';
+import type { RopeLayout } from '../../src/vlm/llm/llm-interface.js';
+import { LLM_BUNDLE_SCHEMA_ID, LlmManifestSchema, type LlmManifest } from '../../src/vlm/llm/llm-manifest.js';
+import { Llama2cTokenizer } from '../../src/vlm/llm/tokenizer.js';
 import { buildLlamaGraph } from './llama-graph.js';
 import { toHalfRopeLayout } from './rope-layout.js';
 

@@ -1,5 +1,5 @@
 /**
- * Builds the Llama decoder as an ONNX graph implementing src/llm/llm-interface.ts, from weights
+ * Builds the Llama decoder as an ONNX graph implementing src/vlm/llm/llm-interface.ts, from weights
  * in llama2.c's layout (LlamaWeights). Per layer, as run.c `forward`:
  *   RMSNorm → q,k,v → RoPE(q,k) → append k,v to the cache → grouped-query attention (scaled by
  *   1/√head_dim, causal ∧ attention_mask) → wo → residual → RMSNorm → w2(silu(w1·x) ⊙ w3·x) →
@@ -9,7 +9,7 @@
  * Opset 17 (no RMSNormalization / RotaryEmbedding ops yet): everything is spelt with basic ops.
  */
 import { GraphBuilder } from '../../src/inference/onnx-graph.js';
-import type { LlamaWeights } from '../../src/llm/checkpoint.js';
+import type { LlamaWeights } from '../../src/vlm/llm/checkpoint.js';
 import {
   INPUT_ATTENTION_MASK,
   INPUT_EMBEDS,
@@ -21,7 +21,7 @@ import {
   presentKeyName,
   presentValueName,
   type RopeLayout,
-} from '../../src/llm/llm-interface.js';
+} from '../../src/vlm/llm/llm-interface.js';
 
 const S = 'sequence_length';
 const P = 'past_sequence_length';

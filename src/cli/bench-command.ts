@@ -13,10 +13,10 @@ import { SimSource } from '../capture/sim/sim-source.js';
 import { packageRoot } from '../config/index.js';
 import { listImages } from '../eval/dataset.js';
 import { runBench } from '../eval/bench.js';
-import { openEngine } from '../inference/engine.js';
+import { openEngine } from '../fewshot/engine.js';
 import type { Logger } from '../log.js';
-import { Inspector } from '../pipeline/inspector.js';
-import { makeRecipe } from '../recipe/make-recipe.js';
+import { Inspector } from '../fewshot/inspector.js';
+import { makeRecipe } from '../fewshot/recipe/make-recipe.js';
 import { recipeOptions, recipeSettingsFromArgs } from './recipe-args.js';
 
 export async function benchCommand(argv: string[], logger: Logger): Promise<number> {

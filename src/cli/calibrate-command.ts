@@ -10,10 +10,10 @@
 import { loadOpenCv } from '../capture/opencv.js';
 import { listImageFiles } from '../capture/image-files.js';
 import { AppError, ErrorCodes, ExitCodes, toError } from '../errors.js';
-import { openEngine, type EngineOptions } from '../inference/engine.js';
-import { scopedEngine } from '../pipeline/scoped-engine.js';
-import { makeRecipe, readReferences } from '../recipe/make-recipe.js';
-import { RECIPE_ID, saveRecipe } from '../recipe/recipe.js';
+import { openEngine, type EngineOptions } from '../fewshot/engine.js';
+import { scopedEngine } from '../fewshot/scoped-engine.js';
+import { makeRecipe, readReferences } from '../fewshot/recipe/make-recipe.js';
+import { RECIPE_ID, saveRecipe } from '../fewshot/recipe/recipe.js';
 import { loadCliConfig, parseCommand, positiveInt, recipesDirectory, resolvePath, usageError, type CliContext } from './cli-context.js';
 import { recipeOptions, recipeSettingsFromArgs } from './recipe-args.js';
 

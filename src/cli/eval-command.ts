@@ -11,7 +11,7 @@ import { evaluateCategory, type CategoryResult, type ScoredHook } from '../eval/
 import { judge } from '../judge/judge.js';
 import { overlayPng } from '../judge/mask-image.js';
 import { rocPlotSvg } from '../eval/roc-plot.js';
-import { openEngine } from '../inference/engine.js';
+import { openEngine } from '../fewshot/engine.js';
 import type { Logger } from '../log.js';
 import { recipeOptions, recipeSettingsFromArgs } from './recipe-args.js';
 

@@ -12,12 +12,12 @@ import type { Frame } from '../capture/frame.js';
 import { frameToMat, matToFrame, readImageFile } from '../capture/image-io.js';
 import { loadOpenCv } from '../capture/opencv.js';
 import { ExitCodes, isAppError } from '../errors.js';
-import { openEngine } from '../inference/engine.js';
-import type { CropRect } from '../inference/preprocess.js';
+import { openEngine } from '../fewshot/engine.js';
+import type { CropRect } from '../fewshot/preprocess.js';
 import { overlayPng } from '../judge/mask-image.js';
 import type { Verdict } from '../judge/verdict.js';
-import { Inspector, type Inspection } from '../pipeline/inspector.js';
-import { loadRecipe } from '../recipe/recipe.js';
+import { Inspector, type Inspection } from '../fewshot/inspector.js';
+import { loadRecipe } from '../fewshot/recipe/recipe.js';
 import { loadCliConfig, parseCommand, resolvePath, usageError, type CliContext } from './cli-context.js';
 
 export const INSPECT_USAGE = `usage: anomalygpt-edge inspect --recipe R IMAGE... [options]

@@ -2,9 +2,9 @@
  * Command-line options shared by calibrate, eval and bench: the bundle and the recipe
  * settings (which taps, bank augmentation, bank bound, smoothing, image score rule).
  */
-import { defaultRecipeSettings, type RecipeSettings } from '../recipe/settings.js';
-import type { EngineOptions } from '../inference/engine.js';
-import type { BankAugment } from '../recipe/augment.js';
+import { defaultRecipeSettings, type RecipeSettings } from '../fewshot/recipe/settings.js';
+import type { EngineOptions } from '../fewshot/engine.js';
+import type { BankAugment } from '../fewshot/recipe/augment.js';
 import type { ExecutionProviderName } from '../inference/ort-session.js';
 import { packageRoot } from '../config/index.js';
 import { join } from 'node:path';

@@ -28,9 +28,9 @@ function Tagged<T extends TSchema[]>(key: string, branches: [...T], options: Rec
 }
 
 import { SecretRefSchema } from './secret-ref.js';
-import { MqttConfigSchema } from '../publish/mqtt/mqtt-config.js';
-import { OpcuaConfigSchema } from '../publish/opcua/opcua-config.js';
-import { AssistantConfigSchema } from '../assistant/assistant-config.js';
+import { MqttConfigSchema } from './mqtt.js';
+import { OpcuaConfigSchema } from './opcua.js';
+import { AssistantConfigSchema } from './assistant.js';
 
 export { SecretRefSchema };
 

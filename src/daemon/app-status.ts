@@ -3,9 +3,9 @@
  * page reads. Built on request from the components' own counters; nothing here is cached.
  */
 import type { ArchiveStats } from '../archive/archive.js';
-import type { Engine } from '../inference/engine.js';
+import type { Engine } from '../fewshot/engine.js';
 import type { CameraPipeline, PipelineStatus } from '../pipeline/camera-pipeline.js';
-import type { SinkCounters } from '../pipeline/verdict-sink.js';
+import type { SinkCounters } from '../publish/sink.js';
 import type { LifecycleFailure, LifecycleState } from './lifecycle.js';
 
 export interface CameraStatus extends Omit<PipelineStatus, 'cameraId'> {

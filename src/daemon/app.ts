@@ -18,10 +18,10 @@
  * cameras stop first among the working parts, the frame in flight is inspected and archived,
  * then the sinks drain, the archive closes and the model sessions are released.
  */
-import type { ImageInput } from '../anomalygpt/anomalygpt.js';
-import { Assistant } from '../assistant/assistant.js';
-import { AssistantHttp } from '../assistant/assistant-http.js';
-import { DialogueService } from '../assistant/dialogue.js';
+import type { ImageInput } from '../vlm/anomalygpt.js';
+import { Assistant } from '../vlm/assistant/assistant.js';
+import { AssistantHttp } from '../http/dialogue-routes.js';
+import { DialogueService } from '../vlm/assistant/dialogue.js';
 import { Camera } from '../capture/camera.js';
 import { readImageFile } from '../capture/image-io.js';
 import { createFrameSource } from '../capture/create-source.js';
@@ -30,21 +30,21 @@ import type { CameraConfig, Config } from '../config/index.js';
 import { InspectionArchive } from '../archive/archive.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { componentLogger, type Logger } from '../log.js';
-import { ArchiveSink } from '../pipeline/archive-sink.js';
+import { ArchiveSink } from '../archive/archive-sink.js';
 import { CameraPipeline } from '../pipeline/camera-pipeline.js';
-import { LogSink } from '../pipeline/log-sink.js';
-import { SinkFanout, type VerdictSink } from '../pipeline/verdict-sink.js';
+import { LogSink } from '../publish/log-sink.js';
+import { SinkFanout, type VerdictSink } from '../publish/sink.js';
 import { MqttPublisher } from '../publish/mqtt/mqtt-publisher.js';
 import { buildAppStatus, type AppStatus } from './app-status.js';
 import { CameraController, DaemonController } from './daemon-control.js';
-import { OpcuaOutput } from './opcua-output.js';
+import { OpcuaOutput } from '../publish/opcua/opcua-output.js';
 import { sourceOptions } from './camera-source.js';
-import { EngineComponent } from './engine-component.js';
+import { EngineComponent } from '../fewshot/engine-component.js';
 import { Lifecycle, type Component, type LifecycleResult, type LifecycleState } from './lifecycle.js';
 import { LivenessMonitor } from './liveness.js';
-import { RecipeBook, recipeNeeds } from './recipe-book.js';
+import { RecipeBook, recipeNeeds } from '../fewshot/recipe/recipe-book.js';
 import { SdNotifier, Watchdog, watchdogIntervalMs } from './sd-notify.js';
-import { StatusServer } from './status-server.js';
+import { StatusServer } from '../http/http-server.js';
 
 export interface AppOptions {
   readonly config: Config;

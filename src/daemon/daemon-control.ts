@@ -6,10 +6,10 @@
 import { AppError, ErrorCodes } from '../errors.js';
 import type { Verdict } from '../judge/verdict.js';
 import type { CameraPipeline } from '../pipeline/camera-pipeline.js';
-import type { Inspector } from '../pipeline/inspector.js';
+import type { Inspector } from '../fewshot/inspector.js';
 import type { CameraControl, CameraHealth, CameraSnapshot, DaemonControl } from '../publish/control.js';
-import { RECIPE_ID } from '../recipe/recipe.js';
-import type { RecipeBook } from './recipe-book.js';
+import { RECIPE_ID } from '../fewshot/recipe/recipe.js';
+import type { RecipeBook } from '../fewshot/recipe/recipe-book.js';
 
 export class CameraController implements CameraControl {
   #recipeId: string;

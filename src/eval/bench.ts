@@ -5,8 +5,8 @@
  */
 import * as ort from 'onnxruntime-node';
 import type { Frame } from '../capture/frame.js';
-import type { Engine } from '../inference/engine.js';
-import type { Inspector } from '../pipeline/inspector.js';
+import type { Engine } from '../fewshot/engine.js';
+import type { Inspector } from '../fewshot/inspector.js';
 
 export interface StageStats {
   readonly p50_ms: number;

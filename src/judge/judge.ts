@@ -5,9 +5,9 @@
  * image score is the map's maximum, so every fail has at least one located region and a
  * pass has none.
  */
-import type { AnomalyMap, ImageScoreRule } from '../inference/scorer.js';
-import { imageScore } from '../inference/scorer.js';
-import type { CropRect } from '../inference/preprocess.js';
+import type { AnomalyMap, ImageScoreRule } from '../fewshot/scorer.js';
+import { imageScore } from '../fewshot/scorer.js';
+import type { CropRect } from '../fewshot/preprocess.js';
 import { decide, type Boundary } from './boundary.js';
 import { gridWord } from './grid-words.js';
 import { maskPngInFrame } from './mask-image.js';

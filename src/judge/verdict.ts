@@ -29,7 +29,7 @@ export interface StageTimings {
 }
 
 /**
- * The AnomalyGPT LLM's threshold-free verdict (issue 4, src/assistant/): present when the LLM
+ * The AnomalyGPT LLM's threshold-free verdict (issue 4, src/vlm/assistant/): present when the LLM
  * was asked for this frame (assistant.mode). P(yes) ≥ ½ means "Yes, there is an anomaly".
  */
 export interface LlmOpinion {

@@ -14,8 +14,8 @@ import { AppError, ErrorCodes, toError } from '../errors.js';
 import type { Verdict } from '../judge/verdict.js';
 import type { Logger } from '../log.js';
 import { LatestFrameSlot } from './latest-frame-slot.js';
-import { RateLimitedLog } from './rate-limited-log.js';
-import { RollingWindow } from './rolling-window.js';
+import { RateLimitedLog } from '../util/rate-limited-log.js';
+import { RollingWindow } from '../util/rolling-window.js';
 import type {
   FrameInspector, LastVerdict, PipelineActivity, PipelineCamera, PipelineCounters, PipelineStatus, VerdictPublisher,
 } from './pipeline-types.js';

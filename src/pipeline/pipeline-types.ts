@@ -6,7 +6,7 @@ import type { CameraState, CameraStats } from '../capture/camera.js';
 import type { Frame } from '../capture/frame.js';
 import type { GridWord, Verdict } from '../judge/verdict.js';
 
-/** What the pipeline needs of an Inspector (src/pipeline/inspector.ts satisfies it). */
+/** What the pipeline needs of an Inspector (src/fewshot/inspector.ts satisfies it). */
 export interface FrameInspector {
   inspect(frame: Frame): Promise<Verdict>;
 }

@@ -5,7 +5,7 @@ import { calibrateCommand } from '../../src/cli/calibrate-command.js';
 import { exitCodeFor } from '../../src/cli/cli-context.js';
 import { inspectCommand } from '../../src/cli/inspect-command.js';
 import { loadOpenCv } from '../../src/capture/opencv.js';
-import { loadRecipe } from '../../src/recipe/recipe.js';
+import { loadRecipe } from '../../src/fewshot/recipe/recipe.js';
 import { writeSimImages } from '../pipeline/helpers.js';
 import { captureIO, writeTestConfig } from './cli-helpers.js';
 

@@ -2,10 +2,10 @@ import t from 'tap';
 import { matToFrame } from '../../src/capture/image-io.js';
 import { loadOpenCv } from '../../src/capture/opencv.js';
 import { percentile, runBench, stats } from '../../src/eval/bench.js';
-import { Inspector } from '../../src/pipeline/inspector.js';
-import { makeRecipe } from '../../src/recipe/make-recipe.js';
-import { defaultRecipeSettings } from '../../src/recipe/settings.js';
-import { cpuEngine, simRenders } from '../inference/fixtures/index.js';
+import { Inspector } from '../../src/fewshot/inspector.js';
+import { makeRecipe } from '../../src/fewshot/recipe/make-recipe.js';
+import { defaultRecipeSettings } from '../../src/fewshot/recipe/settings.js';
+import { cpuEngine, simRenders } from '../fewshot/fixtures.js';
 
 t.test('percentile: nearest rank', async (t) => {
   const s = Array.from({ length: 100 }, (_, i) => i + 1);

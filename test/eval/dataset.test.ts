@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadOpenCv } from '../../src/capture/opencv.js';
 import { ErrorCodes } from '../../src/errors.js';
 import { drawReferences, loadCategory, loadDataset } from '../../src/eval/dataset.js';
-import '../inference/fixtures/index.js';
+import '../fewshot/fixtures.js';
 
 const cv = loadOpenCv();
 const PNG = cv.imencode('.png', new cv.Mat(16, 16, cv.CV_8UC3, [40, 80, 120]));

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { loadOpenCv, type Mat } from '../../src/capture/opencv.js';
 import { loadDataset } from '../../src/eval/dataset.js';
 import { evaluateCategory } from '../../src/eval/evaluate.js';
-import { defaultRecipeSettings } from '../../src/recipe/settings.js';
-import { cpuEngine, simRenders } from '../inference/fixtures/index.js';
+import { defaultRecipeSettings } from '../../src/fewshot/recipe/settings.js';
+import { cpuEngine, simRenders } from '../fewshot/fixtures.js';
 
 const cv = loadOpenCv();
 const TAPS = ['block_5_add', 'block_12_add', 'block_15_add'];

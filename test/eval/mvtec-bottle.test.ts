@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { loadOpenCv } from '../../src/capture/opencv.js';
 import { loadDataset } from '../../src/eval/dataset.js';
 import { evaluateCategory } from '../../src/eval/evaluate.js';
-import { defaultRecipeSettings } from '../../src/recipe/settings.js';
-import { REPO_ROOT, cpuEngine } from '../inference/fixtures/index.js';
+import { defaultRecipeSettings } from '../../src/fewshot/recipe/settings.js';
+import { REPO_ROOT, cpuEngine } from '../fewshot/fixtures.js';
 
 const DIR = join(REPO_ROOT, '..', 'shared', 'data', 'mvtec-bottle');
 

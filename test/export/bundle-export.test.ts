@@ -11,10 +11,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AnomalyGpt } from '../../src/anomalygpt/anomalygpt.js';
+import { AnomalyGpt } from '../../src/vlm/anomalygpt.js';
 import { createLogger } from '../../src/log.js';
 import { REPO_ROOT } from '../support/bundle.js';
-import { maxAbsDiff as maxAbs } from '../llm/fixtures.js';
+import { maxAbsDiff as maxAbs } from '../vlm/llm/fixtures.js';
 import { PY, pythonMissing, readF32 as f32 } from '../support/python.js';
 
 const SCRIPT = join(REPO_ROOT, 'models', 'export', 'export_bundle.py');

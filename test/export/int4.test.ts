@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertLlama2c } from '../../models/llm/convert-llama2c.js';
 import { GraphBuilder } from '../../src/inference/onnx-graph.js';
-import type { LlmBundle } from '../../src/llm/llm-bundle.js';
+import type { LlmBundle } from '../../src/vlm/llm/llm-bundle.js';
 import { createRng } from '../../src/util/prng.js';
-import { GOLDEN, STORIES_CKPT, STORIES_TOK, maxAbsDiff, openBundle, sharedLlmMissing, type Golden } from '../llm/fixtures.js';
+import { GOLDEN, STORIES_CKPT, STORIES_TOK, maxAbsDiff, openBundle, sharedLlmMissing, type Golden } from '../vlm/llm/fixtures.js';
 import {
   FIXTURE, attrsOf, dimsOf, initializerMap, logitAgreement, maxAbs, median, py, pythonMissing, quantize, readModel, relErr, runFloat, writeModel,
 } from './int4-helpers.js';

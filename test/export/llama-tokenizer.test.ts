@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Llama2cTokenizer } from '../../src/llm/tokenizer.js';
+import { Llama2cTokenizer } from '../../src/vlm/llm/tokenizer.js';
 import { createRng } from '../../src/util/prng.js';
 import { PY, pythonMissing } from '../support/python.js';
 

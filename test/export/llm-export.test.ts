@@ -17,8 +17,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ErrorCodes } from '../../src/errors.js';
-import type { LlmManifest } from '../../src/llm/llm-manifest.js';
-import { maxAbsDiff, openBundle, tokenizerFile } from '../llm/fixtures.js';
+import type { LlmManifest } from '../../src/vlm/llm/llm-manifest.js';
+import { maxAbsDiff, openBundle, tokenizerFile } from '../vlm/llm/fixtures.js';
 import { PY, pythonMissing, readF32 as f32 } from '../support/python.js';
 
 const EXPORT_DIR = resolve('models/export');

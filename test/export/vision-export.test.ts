@@ -16,9 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { PREBUILT_CLASS_NAMES, prototypeSentences } from '../../src/anomalygpt/class-names.js';
-import { MAP_OUTPUT, TAPS_INPUT, buildUnsupervisedMapGraph } from '../../src/anomalygpt/map-graphs.js';
-import { maxAbsDiff as maxAbs } from '../llm/fixtures.js';
+import { PREBUILT_CLASS_NAMES, prototypeSentences } from '../../src/vlm/class-names.js';
+import { MAP_OUTPUT, TAPS_INPUT, buildUnsupervisedMapGraph } from '../../src/vlm/map-graphs.js';
+import { maxAbsDiff as maxAbs } from '../vlm/llm/fixtures.js';
 import { PY, pythonMissing, readF32 as f32 } from '../support/python.js';
 
 const SCRIPT = fileURLToPath(new URL('../../models/export/export_vision.py', import.meta.url));

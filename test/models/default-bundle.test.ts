@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Value } from '@sinclair/typebox/value';
-import { BundleManifestSchema } from '../../src/inference/bundle-manifest.js';
+import { BundleManifestSchema } from '../../src/fewshot/bundle-manifest.js';
 import { buildDefaultBundle, nsfwjsModelDir } from '../../models/build-default-bundle.js';
 import { convertToOnnx, DEFAULT_TAPS, loadTfjsLayersModel } from '../../models/tfjs-to-onnx.js';
 import { compareWithTfjs, sampleInput, seededInput } from '../../models/verify-default-bundle.js';

@@ -5,7 +5,7 @@ import type { FrameSource, SourceCounters } from '../../src/capture/frame-source
 import { AppError, ErrorCodes } from '../../src/errors.js';
 import type { Verdict } from '../../src/judge/verdict.js';
 import { CameraPipeline, type FrameInspector } from '../../src/pipeline/camera-pipeline.js';
-import { SinkFanout, type VerdictSink } from '../../src/pipeline/verdict-sink.js';
+import { SinkFanout, type VerdictSink } from '../../src/publish/sink.js';
 import { capturingLogger, silentLogger, sleep, syntheticFrame, until, verdictFor } from './helpers.js';
 
 /** A real FrameSource producing small synthetic frames, live or not, with an optional read delay. */

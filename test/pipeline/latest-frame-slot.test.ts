@@ -1,6 +1,6 @@
 import t from 'tap';
 import { LatestFrameSlot } from '../../src/pipeline/latest-frame-slot.js';
-import { RollingWindow } from '../../src/pipeline/rolling-window.js';
+import { RollingWindow } from '../../src/util/rolling-window.js';
 
 t.test('the newest item wins; replaced items are counted as dropped', async (t) => {
   const slot = new LatestFrameSlot<number>();

@@ -12,7 +12,7 @@
  */
 import { ErrorCodes, toError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { RateLimitedLog } from '../../pipeline/rate-limited-log.js';
+import { RateLimitedLog } from '../../util/rate-limited-log.js';
 import type { DaemonControl } from '../control.js';
 import { replyMessage, verdictSummary, type CommandReply, type RequestId } from './payloads.js';
 import type { Topics } from './topics.js';

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import type { IClientOptions } from 'mqtt';
 import { resolveSecret, type SecretEnvironment } from '../../config/index.js';
 import { AppError, ErrorCodes } from '../../errors.js';
-import type { MqttConfig } from './mqtt-config.js';
+import type { MqttConfig } from '../../config/mqtt.js';
 
 export interface Will {
   readonly topic: string;

@@ -17,7 +17,7 @@
  * (MQTT 3.1.1 brokers acknowledge denied publishes as if delivered: nothing to detect there.)
  */
 import type { Logger } from '../../log.js';
-import { RateLimitedLog } from '../../pipeline/rate-limited-log.js';
+import { RateLimitedLog } from '../../util/rate-limited-log.js';
 import type { DiskQueue } from './disk-queue.js';
 import type { OutboxMessage } from './queue-record.js';
 

@@ -18,7 +18,7 @@ import sparkplug from 'sparkplug-payload';
 import { toError } from '../../errors.js';
 import type { Verdict } from '../../judge/verdict.js';
 import type { Logger } from '../../log.js';
-import { RateLimitedLog } from '../../pipeline/rate-limited-log.js';
+import { RateLimitedLog } from '../../util/rate-limited-log.js';
 import type { DaemonControl } from '../control.js';
 import { BdSeqStore } from './bdseq-store.js';
 import { endClient, withTimeout } from './client-util.js';

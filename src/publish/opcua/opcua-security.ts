@@ -25,7 +25,7 @@ import {
 } from 'node-opcua';
 import { resolveSecret, type SecretEnvironment } from '../../config/index.js';
 import { AppError, ErrorCodes } from '../../errors.js';
-import type { OpcuaConfig, OpcuaRole } from './opcua-config.js';
+import type { OpcuaConfig, OpcuaRole } from '../../config/opcua.js';
 
 export interface EndpointSecurity {
   readonly securityModes: MessageSecurityMode[];

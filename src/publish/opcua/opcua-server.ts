@@ -27,12 +27,12 @@ import { AppError, ErrorCodes } from '../../errors.js';
 import type { Verdict } from '../../judge/verdict.js';
 import type { Logger } from '../../log.js';
 import type { Component } from '../../daemon/lifecycle.js';
-import type { VerdictSink } from '../../pipeline/verdict-sink.js';
+import type { VerdictSink } from '../sink.js';
 import type { DaemonControl } from '../control.js';
 import { CameraStation } from './camera-station.js';
 import { RefusalLoggingCertificateManager } from './certificate-manager.js';
 import { CameraTags } from './camera-tags.js';
-import type { OpcuaConfig } from './opcua-config.js';
+import type { OpcuaConfig } from '../../config/opcua.js';
 import { UserDirectory, endpointSecurity } from './opcua-security.js';
 import { VisionSystem } from './vision-system.js';
 

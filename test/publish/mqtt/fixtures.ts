@@ -18,7 +18,7 @@ import { loadOpenCv } from '../../../src/capture/opencv.js';
 import { AppError, ErrorCodes } from '../../../src/errors.js';
 import type { Verdict } from '../../../src/judge/verdict.js';
 import type { CameraControl, CameraHealth, CameraSnapshot, DaemonControl } from '../../../src/publish/control.js';
-import { MqttConfigSchema, type MqttConfig } from '../../../src/publish/mqtt/mqtt-config.js';
+import { MqttConfigSchema, type MqttConfig } from '../../../src/config/mqtt.js';
 import { MqttPublisher } from '../../../src/publish/mqtt/mqtt-publisher.js';
 import { createLogger, type Logger } from '../../../src/log.js';
 

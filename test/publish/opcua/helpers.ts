@@ -22,7 +22,7 @@ import { AppError, ErrorCodes } from '../../../src/errors.js';
 import type { Verdict } from '../../../src/judge/verdict.js';
 import { createLogger, type Logger } from '../../../src/log.js';
 import type { CameraControl, CameraHealth, CameraSnapshot, DaemonControl } from '../../../src/publish/control.js';
-import { OpcuaConfigSchema, type OpcuaConfig } from '../../../src/publish/opcua/opcua-config.js';
+import { OpcuaConfigSchema, type OpcuaConfig } from '../../../src/config/opcua.js';
 import { OpcuaServer } from '../../../src/publish/opcua/opcua-server.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -14,10 +14,10 @@ const { openSession, sleep, startServer, until } = await import('./helpers.js');
 const { defaultBundleDir, silentLogger } = await import('../../pipeline/helpers.js');
 const { loadOpenCv } = await import('../../../src/capture/opencv.js');
 const { SimSource } = await import('../../../src/capture/sim/sim-source.js');
-const { calibrateSimRecipe } = await import('../../../src/daemon/sim-recipe.js');
-const { openEngine } = await import('../../../src/inference/engine.js');
-const { Inspector } = await import('../../../src/pipeline/inspector.js');
-const { defaultRecipeSettings } = await import('../../../src/recipe/settings.js');
+const { calibrateSimRecipe } = await import('../../../src/fewshot/recipe/sim-recipe.js');
+const { openEngine } = await import('../../../src/fewshot/engine.js');
+const { Inspector } = await import('../../../src/fewshot/inspector.js');
+const { defaultRecipeSettings } = await import('../../../src/fewshot/recipe/settings.js');
 const { AppError, ErrorCodes } = await import('../../../src/errors.js');
 
 const SIM = { kind: 'sim', width: 320, height: 240, defectRate: 0.5, seed: 11 } as const;

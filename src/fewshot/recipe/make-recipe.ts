@@ -1,0 +1,65 @@
+/**
+ * calibrate → recipe: reads the reference images (skipping unreadable ones, counted and
+ * reported, never fatal unless none is left), calibrates, derives the boundary.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { decodeImage } from '../../capture/image-io.js';
+import type { Cv, Mat } from '../../capture/opencv.js';
+import { AppError, ErrorCodes, isAppError } from '../../errors.js';
+import type { Engine } from '../engine.js';
+import { deriveBoundary } from '../../judge/boundary.js';
+import { calibrate, type Progress } from './calibrate.js';
+import { recipeVersion, type Recipe } from './recipe.js';
+import { resolveInputSize, type RecipeSettings } from './settings.js';
+
+export interface ReferenceSet {
+  readonly images: Mat[];
+  readonly references: { name: string; sha256: string }[];
+  readonly skipped: { path: string; code: string; message: string }[];
+}
+
+export async function readReferences(paths: readonly string[]): Promise<ReferenceSet> {
+  const out: ReferenceSet = { images: [], references: [], skipped: [] };
+  for (const path of paths) {
+    try {
+      const bytes = await readFile(path);
+      out.images.push(decodeImage(bytes, path));
+      out.references.push({ name: basename(path), sha256: createHash('sha256').update(bytes).digest('hex') });
+    } catch (e) {
+      if (!isAppError(e) && !(e instanceof Error && 'code' in e)) throw e;
+      out.skipped.push({ path, code: isAppError(e) ? e.code : String((e as NodeJS.ErrnoException).code), message: (e as Error).message });
+    }
+  }
+  return out;
+}
+
+export async function makeRecipe(
+  cv: Cv,
+  id: string,
+  engine: Engine,
+  refs: ReferenceSet,
+  settings: RecipeSettings,
+  seed: number,
+  progress?: Progress,
+): Promise<Recipe> {
+  if (refs.images.length === 0) {
+    throw new AppError(ErrorCodes.RECIPE_NO_REFERENCES, `recipe ${id}: no usable reference images${refs.skipped.length ? ` (${refs.skipped.length} unreadable)` : ''}`);
+  }
+  const input = resolveInputSize(settings.input, refs.images[0], engine.inputSpec.sizeMultiple);
+  const cal = await calibrate(cv, refs.images, engine.encoder, engine.taps, engine.openSession, { ...settings, input, seed }, progress);
+  const boundary = deriveBoundary(cal);
+  return {
+    id,
+    version: recipeVersion(cal.bank, boundary),
+    createdAt: new Date().toISOString(),
+    bundle: { id: engine.bundle.manifest.id, version: engine.bundle.manifest.version },
+    settings: { ...settings, input, seed },
+    references: refs.references,
+    map: cal.map,
+    boundary,
+    calibration: { heldOut: cal.heldOutScores, perturbed: cal.perturbedScores, synthetic: cal.syntheticScores },
+    bank: cal.bank,
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * Recipe settings: how a recipe turns references into a bank and a boundary. The defaults
+ * are the measured best on the shared evaluation data (see README "Measured").
+ */
+import type { InputSize } from '../encoder.js';
+import type { CalibrationSettings } from './calibrate.js';
+
+export interface RecipeSettings extends Omit<CalibrationSettings, 'seed' | 'input'> {
+  /** Bundle tap names the recipe scores. */
+  readonly taps: readonly string[];
+  /** Model input size, or 'auto': chosen from the references' aspect ratio (autoInputSize). */
+  readonly input: InputSize | 'auto';
+}
+
+export function defaultRecipeSettings(): RecipeSettings {
+  return {
+    // Strides 8/16/32. The stride-4 tap (block_2_add) cost most of the scoring time and
+    // lowered image AUROC on both shared datasets (README "Measured").
+    taps: ['block_5_add', 'block_12_add', 'block_15_add'],
+    input: 'auto',
+    bankAugments: [],
+    maxBankPerTap: 8192,
+    smoothSigma: 0,
+    pool: 1,
+    score: { kind: 'max' },
+    perturbations: 16,
+    syntheticDefects: 16,
+  };
+}
+
+/**
+ * 'auto' input size: near-square images (aspect < 1.25) are squashed to 224×224 like the
+ * seed (SPEC §1); wider ones keep their aspect with the shorter side at 192 and the longer
+ * side rounded to the bundle's size multiple, at most 448 — on the wide BSData images
+ * (1101×448) 448×192 beat the 224×224 squash on image and pixel AUROC (README "Measured").
+ */
+export function autoInputSize(width: number, height: number, multiple = 32): InputSize {
+  const aspect = Math.max(width, height) / Math.min(width, height);
+  if (aspect < 1.25) return { width: 224, height: 224 };
+  const long = Math.min(448, Math.max(multiple, Math.round((192 * aspect) / multiple) * multiple));
+  return width >= height ? { width: long, height: 192 } : { width: 192, height: long };
+}
+
+export function resolveInputSize(input: InputSize | 'auto', reference: { cols: number; rows: number }, multiple = 32): InputSize {
+  return input === 'auto' ? autoInputSize(reference.cols, reference.rows, multiple) : input;
+}

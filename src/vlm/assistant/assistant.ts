@@ -1,0 +1,198 @@
+/**
+ * The assistant: the AnomalyGPT bundle inside the daemon (issue 4). On the hot path it turns the
+ * judge's verdict into the LLM's when the policy asks for it (assistant.mode), with the judge as
+ * the fallback when the LLM fails; off the hot path it gives the LLM verdict on request and the
+ * LLM inputs of recent inspections to the dialogue service.
+ *
+ * Memory is bounded: the LLM inputs ((1 + 18)·H floats, ≈ 311 kB at H = 4096) of the last
+ * `recentInspections` analysed frames, and copies of the last `recentFrames` frames that were
+ * not analysed (so a technician can still ask about them); older ones come from the archive's
+ * saved frame, if any. KV caches are never kept per frame (≈ 94 MB each at full size).
+ */
+import type { Logger } from 'pino';
+import { AnomalyGpt, type ImageInput, type LlmImageInputs } from '../anomalygpt.js';
+import type { Conversation } from '../conversation.js';
+import type { Frame } from '../../capture/frame.js';
+import type { Component } from '../../daemon/lifecycle.js';
+import { AppError, ErrorCodes, toError } from '../../errors.js';
+import type { ExecutionProviderName } from '../../inference/ort-session.js';
+import type { Verdict } from '../../judge/verdict.js';
+import type { AssistantConfig } from '../../config/assistant.js';
+import { LlmPolicy } from './llm-policy.js';
+import { RecentMap } from './recent-map.js';
+
+export interface AssistantOptions {
+  /** `bundle` already resolved to an absolute path. */
+  readonly config: AssistantConfig;
+  readonly executionProviders: readonly ExecutionProviderName[];
+  readonly intraOpThreads: number;
+  readonly logger: Logger;
+  /** The archived frame of an inspection, decoded; undefined when none was saved. */
+  readonly archivedFrame?: (inspectionId: string) => Promise<ImageInput | undefined>;
+}
+
+export interface LlmVerdictResult {
+  readonly inspectionId: string;
+  readonly pYes: number;
+  readonly anomalous: boolean;
+  readonly visionMs: number;
+  readonly prefillMs: number;
+}
+
+export interface AssistantStatus {
+  readonly mode: string;
+  readonly part: string;
+  readonly bundle: string | null;
+  readonly loaded: boolean;
+  readonly counters: { llmVerdicts: number; judgeOnly: number; llmErrors: number; overruled: number };
+  readonly lastError: { readonly code?: string; readonly message: string; readonly at: number } | null;
+}
+
+export class Assistant implements Component {
+  readonly name = 'assistant';
+  readonly policy: LlmPolicy;
+  private model: AnomalyGpt | undefined;
+  private readonly inputs: RecentMap<string, LlmImageInputs>;
+  private readonly frames: RecentMap<string, ImageInput>;
+  private readonly counters = { llmVerdicts: 0, judgeOnly: 0, llmErrors: 0, overruled: 0 };
+  private lastError: AssistantStatus['lastError'] = null;
+
+  constructor(private readonly options: AssistantOptions) {
+    const c = options.config;
+    this.policy = new LlmPolicy(c.mode, c.maxPerSecond);
+    this.inputs = new RecentMap(c.recentInspections);
+    this.frames = new RecentMap(c.recentFrames);
+  }
+
+  get anomalyGpt(): AnomalyGpt {
+    if (!this.model) throw new AppError(ErrorCodes.MODEL_LOAD, 'the assistant is not started');
+    return this.model;
+  }
+
+  async start(): Promise<void> {
+    const c = this.options.config;
+    if (!c.bundle) throw new AppError(ErrorCodes.CONFIG_INVALID, 'assistant.bundle: required when assistant.enabled is true');
+    const t0 = performance.now();
+    this.model = await AnomalyGpt.load(c.bundle, {
+      logger: this.options.logger,
+      partName: c.part,
+      ...(c.question ? { question: c.question } : {}),
+      maxAnswerTokens: c.dialogue.maxAnswerTokens,
+      executionProviders: this.options.executionProviders,
+      intraOpThreads: this.options.intraOpThreads,
+    });
+    // Warm-up before READY: one full LLM verdict on a grey image (first runs allocate arenas).
+    const side = this.model.dims.size;
+    const grey: ImageInput = { data: new Uint8Array(side * side).fill(128), width: side, height: side, channels: 1 };
+    const w = await this.verdictOf(grey);
+    this.options.logger.info(
+      { bundle: this.model.manifest.id, part: this.model.part.name, mode: c.mode, ms: Math.round(performance.now() - t0), warmupPrefillMs: +w.prefillMs.toFixed(2) },
+      'assistant ready',
+    );
+  }
+
+  async stop(): Promise<void> {
+    const m = this.model;
+    this.model = undefined;
+    await m?.release();
+  }
+
+  /** Hot path: the verdict to publish (the LLM's when the policy wants it, else the judge's). */
+  async decide(frame: Frame, verdict: Verdict): Promise<Verdict> {
+    if (!this.model) return verdict;
+    if (!this.policy.wants(frame.cameraId, verdict.pass)) {
+      this.counters.judgeOnly++;
+      // recentFrames: 0 turns the copy off (questions then need the archive's saved frame).
+      if (this.options.config.recentFrames > 0) this.frames.set(verdict.id, copyFrame(frame));
+      return { ...verdict, decidedBy: 'judge' };
+    }
+    try {
+      const r = await this.verdictOf(frame, verdict.id);
+      this.counters.llmVerdicts++;
+      const pass = r.pYes < 0.5;
+      if (pass !== verdict.pass) this.counters.overruled++;
+      const { maskPng, ...rest } = verdict;
+      return {
+        ...rest,
+        pass,
+        confidence: Math.max(r.pYes, 1 - r.pYes),
+        // A part the LLM passes has no defect locations or mask, whatever the judge's map showed.
+        locations: pass ? [] : verdict.locations,
+        ...(!pass && maskPng ? { maskPng } : {}),
+        decidedBy: 'llm',
+        llm: { pYes: r.pYes, judgePass: verdict.pass, visionMs: r.visionMs, prefillMs: r.prefillMs },
+      };
+    } catch (e) {
+      // The judge's verdict stands (the fallback); the failure is counted and shown in status.
+      const err = toError(e);
+      this.counters.llmErrors++;
+      this.lastError = { code: (err as { code?: string }).code, message: err.message, at: Date.now() };
+      this.options.logger.warn({ err, inspection: verdict.id }, 'LLM verdict failed; the judge decides');
+      return { ...verdict, decidedBy: 'judge' };
+    }
+  }
+
+  /** The LLM verdict for a recent inspection, on request. */
+  async verdictFor(inspectionId: string): Promise<LlmVerdictResult> {
+    const t0 = performance.now();
+    const inputs = await this.inputsFor(inspectionId);
+    return this.llmVerdict(inspectionId, inputs, performance.now() - t0);
+  }
+
+  /** LLM inputs of an inspection: kept, or recomputed from its kept or archived frame. */
+  async inputsFor(inspectionId: string): Promise<LlmImageInputs> {
+    const kept = this.inputs.get(inspectionId);
+    if (kept) return kept;
+    const frame = this.frames.get(inspectionId) ?? (await this.options.archivedFrame?.(inspectionId));
+    if (!frame) {
+      throw new AppError(ErrorCodes.INSPECTION_UNKNOWN, `inspection ${inspectionId} is not among the last ${this.options.config.recentInspections} kept in memory and has no archived frame`);
+    }
+    const inputs = await this.analyse(frame);
+    this.inputs.set(inspectionId, inputs);
+    return inputs;
+  }
+
+  /** A new LLM conversation about an inspection (the dialogue service's source). */
+  async conversationFor(inspectionId: string, opts: { maxTurns: number; maxAnswerTokens: number }): Promise<Conversation> {
+    return this.anomalyGpt.conversation(await this.inputsFor(inspectionId), opts);
+  }
+
+  status(): AssistantStatus {
+    const c = this.options.config;
+    return {
+      mode: c.mode,
+      part: c.part,
+      bundle: this.model ? `${this.model.manifest.id}@${this.model.manifest.version}` : null,
+      loaded: this.model !== undefined,
+      counters: { ...this.counters },
+      lastError: this.lastError,
+    };
+  }
+
+  /** The vision path (ImageBind → map → prompt learner + llama_proj), keeping only the LLM's inputs. */
+  private async analyse(image: ImageInput): Promise<LlmImageInputs> {
+    const a = await this.anomalyGpt.analyse(image);
+    return { imageToken: a.imageToken, prompts: a.prompts };
+  }
+
+  /** One prefill → P(yes) (SPEC §6 input, verdict.ts). */
+  private async llmVerdict(inspectionId: string, inputs: LlmImageInputs, visionMs: number): Promise<LlmVerdictResult> {
+    const model = this.anomalyGpt;
+    const v = await model.conversation(inputs).verdict(model.question);
+    return { inspectionId, pYes: v.pYes, anomalous: v.pYes >= 0.5, visionMs, prefillMs: v.prefillMs };
+  }
+
+  /** Hot path and warm-up: analyse `image`, keep its inputs under `inspectionId`, then the verdict. */
+  private async verdictOf(image: ImageInput, inspectionId?: string): Promise<LlmVerdictResult> {
+    const t0 = performance.now();
+    const inputs = await this.analyse(image);
+    const visionMs = performance.now() - t0;
+    if (inspectionId) this.inputs.set(inspectionId, inputs);
+    return this.llmVerdict(inspectionId ?? '', inputs, visionMs);
+  }
+}
+
+/** Frames are views of OpenCV buffers that the camera recycles: a kept frame is a copy. */
+function copyFrame(f: Frame): ImageInput {
+  return { data: f.data.slice(), width: f.width, height: f.height, channels: f.channels };
+}
