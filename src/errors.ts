@@ -42,6 +42,16 @@ export const ErrorCodes = {
   LLM_BUSY: 'E_LLM_BUSY',
   /** A malformed request to the HTTP API (body, JSON, field). */
   REQUEST_INVALID: 'E_REQUEST_INVALID',
+  /** No such HTTP route or resource. */
+  NOT_FOUND: 'E_NOT_FOUND',
+  /** The route exists, not with this method (the reply says which are allowed). */
+  METHOD_NOT_ALLOWED: 'E_METHOD_NOT_ALLOWED',
+  /** A request body over the route's limit. */
+  PAYLOAD_TOO_LARGE: 'E_PAYLOAD_TOO_LARGE',
+  /** A request body in a content type the route does not take. */
+  UNSUPPORTED_MEDIA_TYPE: 'E_UNSUPPORTED_MEDIA_TYPE',
+  /** Anything not anticipated (a bug or an unnamed failure of a dependency); logged with its stack. */
+  UNEXPECTED: 'E_UNEXPECTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -11,7 +11,7 @@ import type { VerdictSink } from '../publish/sink.js';
 export class ArchiveSink implements VerdictSink {
   readonly name = 'archive';
   /**
-   * The archive bounds its own queue (ArchiveConfig.maxPending; records beyond it are dropped
+   * The archive bounds its own queue (ArchiveOptions.maxPending; records beyond it are dropped
    * and counted there, and record() then resolves at once), so the fan-out need not.
    */
   readonly maxPending = Number.POSITIVE_INFINITY;

@@ -17,20 +17,18 @@ import { mkdir, readFile, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Frame } from '../capture/frame.js';
+import type { ArchiveConfig } from '../config/index.js';
+import { readImageFile } from '../capture/image-io.js';
 import { loadOpenCv } from '../capture/opencv.js';
 import { AppError, ErrorCodes, toError } from '../errors.js';
+import { RateLimitedLog } from '../util/rate-limited-log.js';
 import type { Verdict } from '../judge/verdict.js';
 import {
   FRAME_SUFFIX, JSON_SUFFIX, MASK_SUFFIX, dayOf, fileKey, removeFile, scanArchive, writeFileAtomic,
 } from './archive-files.js';
 
-export type SaveFrames = 'all' | 'fails' | 'none';
-
-export interface ArchiveConfig {
-  readonly directory: string;
-  readonly maxRecords: number;
-  readonly maxBytes: number;
-  readonly saveFrames: SaveFrames;
+/** The config slice (directory resolved) plus the bounds tests and tools may tighten. */
+export interface ArchiveOptions extends ArchiveConfig {
   /**
    * Records allowed to wait for the disk before new ones are dropped. Default 64: 16 dropped
    * records when fsync stalled for ~1 s on a loaded 2-core machine (measured in app.test.ts);
@@ -77,10 +75,8 @@ interface Entry {
   readonly time: number;
 }
 
-const ERROR_LOG_INTERVAL_MS = 10_000;
-
 export class InspectionArchive {
-  private readonly cfg: Required<ArchiveConfig>;
+  private readonly cfg: Required<ArchiveOptions>;
   private readonly log: Logger;
   /** Oldest first (Map keeps insertion order). */
   private readonly index = new Map<string, Entry>();
@@ -92,10 +88,9 @@ export class InspectionArchive {
   private pending = 0;
   private tail: Promise<void> = Promise.resolve();
   private state: 'closed' | 'open' | 'closing' = 'closed';
-  private lastErrorLog = -Infinity;
-  private suppressedErrors = 0;
+  private readonly errorLog: RateLimitedLog;
 
-  constructor(config: ArchiveConfig, logger: Logger) {
+  constructor(config: ArchiveOptions, logger: Logger) {
     if (!(config.maxRecords >= 1) || !(config.maxBytes >= 1)) {
       throw new AppError(ErrorCodes.CONFIG_INVALID, 'archive: maxRecords and maxBytes must be ≥ 1');
     }
@@ -106,6 +101,7 @@ export class InspectionArchive {
       fsync: config.fsync ?? true,
     };
     this.log = logger;
+    this.errorLog = new RateLimitedLog(logger);
   }
 
   get stats(): ArchiveStats {
@@ -161,6 +157,14 @@ export class InspectionArchive {
   async get(id: string): Promise<ArchivedInspection | undefined> {
     const entry = this.index.get(fileKey(id));
     return entry ? this.read(entry) : undefined;
+  }
+
+  /** The frame saved with an inspection, decoded (8-bit BGR or grey); undefined when none was saved. */
+  async readFrame(id: string): Promise<{ data: Uint8Array; width: number; height: number; channels: 1 | 3 } | undefined> {
+    const rec = await this.get(id).catch(() => undefined);
+    if (!rec?.paths.frame) return undefined;
+    const mat = await readImageFile(rec.paths.frame);
+    return { data: mat.getData(), width: mat.cols, height: mat.rows, channels: mat.channels === 1 ? 1 : 3 };
   }
 
   /**
@@ -282,15 +286,8 @@ export class InspectionArchive {
   /** Count an I/O failure and log it, at most once per 10 s (a full disk fails every frame). */
   private fail(id: string, e: unknown, message = 'archive: write failed'): void {
     this.writeErrors++;
-    const now = Date.now();
-    if (now - this.lastErrorLog < ERROR_LOG_INTERVAL_MS) {
-      this.suppressedErrors++;
-      return;
-    }
     const err = new AppError(ErrorCodes.ARCHIVE_IO, `${message}: ${toError(e).message}`, { cause: e });
-    this.log.error({ err, code: err.code, id, suppressed: this.suppressedErrors }, message);
-    this.lastErrorLog = now;
-    this.suppressedErrors = 0;
+    this.errorLog.log('error', { err, code: err.code, id }, message);
   }
 }
 

@@ -9,20 +9,29 @@
  * - non-live sources (file, folder, sim) are read only as fast as `fps` allows and never
  *   faster than the consumer: a Promise returned by onFrame is awaited before the next read.
  */
+import type { CameraConfig, TriggerConfig, TriggerMode } from '../config/index.js';
 import { AppError, ErrorCodes, isAppError, toError, type ErrorCode } from '../errors.js';
 import { backoffDelay, StopSignal, systemTimers, yieldToEventLoop, type CameraTimers } from './camera-timing.js';
 import type { Frame } from './frame.js';
 import type { CaptureLogger, FrameSource } from './frame-source.js';
 import { TriggerQueue } from './trigger-queue.js';
 
+/** The camera's state; also its health as the outputs show it (OPC UA CameraState, MQTT state). */
 export type CameraState = 'starting' | 'streaming' | 'reconnecting' | 'ended' | 'stopped';
 
-export interface CameraConfig {
-  readonly id: string;
-  /** free-run: frames at `fps` (0 = as fast as source/consumer allow); on-demand: one per trigger(). */
-  readonly trigger: { readonly mode: 'free-run' | 'on-demand'; readonly fps: number };
-  readonly reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number };
+/** free-run: frames at `fps` (0 = as fast as source/consumer allow); on-demand: one per trigger() (fps 0). */
+export interface CameraTrigger {
+  readonly mode: TriggerMode;
+  readonly fps: number;
 }
+
+/** The trigger config as the camera runs it: on-demand has no rate. */
+export function cameraTrigger(t: TriggerConfig): CameraTrigger {
+  return { mode: t.mode, fps: t.mode === 'free-run' ? t.fps : 0 };
+}
+
+/** What a Camera needs of its camera config (the trigger resolved by cameraTrigger). */
+export type CameraSettings = Pick<CameraConfig, 'id' | 'reconnect'> & { readonly trigger: CameraTrigger };
 
 export interface CameraDeps {
   readonly logger: CaptureLogger;
@@ -66,7 +75,7 @@ export class Camera {
   private readonly timers: CameraTimers;
 
   constructor(
-    private readonly config: CameraConfig,
+    private readonly config: CameraSettings,
     private readonly deps: CameraDeps,
   ) {
     this.timers = deps.timers ?? systemTimers;

@@ -13,7 +13,8 @@ import { AppError, ErrorCodes, ExitCodes, toError } from '../errors.js';
 import { openEngine, type EngineOptions } from '../fewshot/engine.js';
 import { scopedEngine } from '../fewshot/scoped-engine.js';
 import { makeRecipe, readReferences } from '../fewshot/recipe/make-recipe.js';
-import { RECIPE_ID, saveRecipe } from '../fewshot/recipe/recipe.js';
+import { RECIPE_ID } from '../config/index.js';
+import { saveRecipe } from '../fewshot/recipe/recipe.js';
 import { loadCliConfig, parseCommand, positiveInt, recipesDirectory, resolvePath, usageError, type CliContext } from './cli-context.js';
 import { recipeOptions, recipeSettingsFromArgs } from './recipe-args.js';
 

@@ -92,7 +92,7 @@ export function exitCodeFor(error: unknown): number {
 
 /** `E_CODE: message` for stderr. */
 export function describeError(error: unknown): string {
-  const code = isAppError(error) ? error.code : 'E_UNEXPECTED';
+  const code = isAppError(error) ? error.code : ErrorCodes.UNEXPECTED;
   return `${code}: ${error instanceof Error ? error.message : String(error)}`;
 }
 

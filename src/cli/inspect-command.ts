@@ -13,12 +13,12 @@ import { frameToMat, matToFrame, readImageFile } from '../capture/image-io.js';
 import { loadOpenCv } from '../capture/opencv.js';
 import { ExitCodes, isAppError } from '../errors.js';
 import { openEngine } from '../fewshot/engine.js';
-import type { CropRect } from '../fewshot/preprocess.js';
 import { overlayPng } from '../judge/mask-image.js';
 import type { Verdict } from '../judge/verdict.js';
 import { Inspector, type Inspection } from '../fewshot/inspector.js';
 import { loadRecipe } from '../fewshot/recipe/recipe.js';
 import { loadCliConfig, parseCommand, resolvePath, usageError, type CliContext } from './cli-context.js';
+import type { CropRect } from '../judge/anomaly-map.js';
 
 export const INSPECT_USAGE = `usage: anomalygpt-edge inspect --recipe R IMAGE... [options]
   Judges each IMAGE with recipe R; one JSON verdict per line on stdout.

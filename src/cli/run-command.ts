@@ -9,7 +9,7 @@
 import type { Config } from '../config/index.js';
 import { App } from '../daemon/app.js';
 import { handleStopSignals, type LifecycleFailure, type LifecycleResult } from '../daemon/lifecycle.js';
-import { ExitCodes } from '../errors.js';
+import { ExitCodes, ErrorCodes } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { exitCodeFor, loadCliConfig, parseCommand, usageError, type CliContext } from './cli-context.js';
 
@@ -51,7 +51,7 @@ export async function runCommand(argv: readonly string[], ctx: CliContext, optio
     if (!started.ok) {
       await app.stop('start failed');
       for (const f of started.failures) {
-        const code = (f.error as { code?: string }).code ?? 'E_UNEXPECTED';
+        const code = (f.error as { code?: string }).code ?? ErrorCodes.UNEXPECTED;
         ctx.io.err(`anomalygpt-edge: ${f.component} failed to ${f.phase}: ${code}: ${f.error.message}\n`);
       }
       return failureCode(started.failures);

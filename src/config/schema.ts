@@ -36,6 +36,11 @@ export { SecretRefSchema };
 
 const Strict = { additionalProperties: false } as const;
 
+/** A recipe id: also a folder name, so no path separators and no leading dot (one rule everywhere). */
+export const RECIPE_ID_PATTERN = '^[a-z0-9][a-z0-9_-]*$';
+export const RECIPE_ID = new RegExp(RECIPE_ID_PATTERN);
+export const TRIGGER_MODES = ['free-run', 'on-demand'] as const;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export const EXECUTION_PROVIDERS = ['tensorrt', 'cuda', 'cpu'] as const;
 
@@ -113,12 +118,12 @@ export const SourceSchema = Tagged('kind', [
 
 export const FreeRunTriggerSchema = Type.Object(
   {
-    mode: Type.Literal('free-run'),
+    mode: Type.Literal(TRIGGER_MODES[0]),
     fps: Type.Number({ minimum: 0, default: 2, description: '0 = as fast as the pipeline' }),
   },
   Strict,
 );
-export const OnDemandTriggerSchema = Type.Object({ mode: Type.Literal('on-demand') }, Strict);
+export const OnDemandTriggerSchema = Type.Object({ mode: Type.Literal(TRIGGER_MODES[1]) }, Strict);
 // TypeBox merges an object default into a present object (Object.assign(default, value)),
 // so the default names only the discriminator: `mode` defaults to free-run, fps then to 2.
 export const TriggerSchema = Tagged('mode', [FreeRunTriggerSchema, OnDemandTriggerSchema], {
@@ -137,7 +142,7 @@ export const CameraSchema = Type.Object(
   {
     id: Type.String({ pattern: '^[A-Za-z0-9_-]+$', 'x-pattern-message': 'must be letters, digits, _ or - (at least one)' }),
     recipe: Type.String({
-      pattern: '^[a-z0-9][a-z0-9_-]*$',
+      pattern: RECIPE_ID_PATTERN,
       'x-pattern-message': 'must be a recipe id: lower-case letters, digits, _ or -, starting with a letter or digit',
     }),
     source: SourceSchema,
@@ -189,6 +194,8 @@ export const HttpSchema = Type.Object(
     enabled: Type.Boolean({ default: true }),
     host: Type.String({ minLength: 1, default: '127.0.0.1' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8787, description: '0 = any free port' }),
+    headersTimeoutMs: Type.Integer({ minimum: 100, maximum: 60000, default: 5000, description: 'a client must send its request head within this (slow clients are cut off)' }),
+    requestTimeoutMs: Type.Integer({ minimum: 100, maximum: 600000, default: 10000, description: 'a client must send its whole request within this (responses may stream longer)' }),
   },
   { ...Strict, default: {} },
 );
@@ -234,6 +241,7 @@ export type FileSourceConfig = Static<typeof FileSourceSchema>;
 export type FolderSourceConfig = Static<typeof FolderSourceSchema>;
 export type SimSourceConfig = Static<typeof SimSourceSchema>;
 export type TriggerConfig = Static<typeof TriggerSchema>;
+export type TriggerMode = (typeof TRIGGER_MODES)[number];
 export type ReconnectConfig = Static<typeof ReconnectSchema>;
 export type ArchiveConfig = Static<typeof ArchiveSchema>;
 export type HttpConfig = Static<typeof HttpSchema>;

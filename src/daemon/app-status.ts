@@ -1,12 +1,14 @@
 /**
- * The /status document: one JSON object a technician (curl), a health check or later the web
- * page reads. Built on request from the components' own counters; nothing here is cached.
+ * The /status document: one JSON object a technician (curl), a health check or the web page
+ * reads. Built on request from the components' own counters; nothing here is cached.
  */
-import type { ArchiveStats } from '../archive/archive.js';
-import type { Engine } from '../fewshot/engine.js';
+import type { InspectionArchive, ArchiveStats } from '../archive/archive.js';
+import type { EngineComponent } from '../fewshot/engine-component.js';
 import type { CameraPipeline, PipelineStatus } from '../pipeline/camera-pipeline.js';
-import type { SinkCounters } from '../publish/sink.js';
-import type { LifecycleFailure, LifecycleState } from './lifecycle.js';
+import type { SinkCounters, SinkFanout } from '../publish/sink.js';
+import type { LivenessMonitor } from './liveness.js';
+import type { Lifecycle, LifecycleState } from './lifecycle.js';
+import type { Watchdog } from './sd-notify.js';
 
 export interface CameraStatus extends Omit<PipelineStatus, 'cameraId'> {
   readonly recipe: { readonly id: string; readonly version: string | null };
@@ -30,46 +32,57 @@ export interface AppStatus {
   readonly assistant?: unknown;
 }
 
-export interface AppStatusInputs {
-  readonly state: LifecycleState;
-  readonly ready: boolean;
-  readonly createdAt: number;
-  readonly readyAfterMs: number | null;
-  readonly engine: Engine | undefined;
+/** What the status is read from: the components themselves. */
+export interface StatusSources {
+  readonly lifecycle: Pick<Lifecycle, 'state' | 'result'>;
+  readonly engine: EngineComponent;
   readonly pipelines: readonly CameraPipeline[];
-  readonly recipeOf: (cameraId: string) => { id: string; version: string | null };
-  readonly sinks: Record<string, SinkCounters>;
-  readonly archive: ArchiveStats;
-  readonly watchdog: AppStatus['watchdog'];
-  readonly failures: readonly LifecycleFailure[];
+  readonly recipeOf: (cameraId: string) => { readonly id: string; readonly version: string } | undefined;
+  readonly sinks: Pick<SinkFanout, 'stats'>;
+  readonly archive: Pick<InspectionArchive, 'stats'>;
+  readonly watchdog?: { readonly watchdog: Pick<Watchdog, 'pings'>; readonly liveness?: Pick<LivenessMonitor, 'stalled'>; readonly intervalMs: number };
   /** Industrial outputs' own status (connection, queue…), by name. */
-  readonly outputs: Record<string, unknown>;
-  readonly assistant?: unknown;
+  readonly outputs: Record<string, () => unknown>;
+  readonly assistant?: () => unknown;
 }
 
-export function buildAppStatus(i: AppStatusInputs): AppStatus {
-  const cameras: Record<string, CameraStatus> = {};
-  for (const p of i.pipelines) {
-    const { cameraId: _id, ...rest } = p.status();
-    cameras[p.cameraId] = { ...rest, recipe: i.recipeOf(p.cameraId) };
+export class StatusReporter {
+  readonly #createdAt = Date.now();
+
+  constructor(private readonly s: StatusSources) {}
+
+  report(readiness: { readonly ready: boolean; readonly readyAfterMs: number | null }): AppStatus {
+    const s = this.s;
+    const cameras: Record<string, CameraStatus> = {};
+    for (const p of s.pipelines) {
+      const { cameraId: _id, ...rest } = p.status();
+      const r = s.recipeOf(p.cameraId);
+      cameras[p.cameraId] = { ...rest, recipe: { id: r?.id ?? '?', version: r?.version || null } };
+    }
+    const engine = s.engine.loaded ? s.engine.engine : undefined;
+    const m = engine?.bundle.manifest;
+    const w = s.watchdog;
+    const outputs: Record<string, unknown> = {};
+    for (const [name, status] of Object.entries(s.outputs)) outputs[name] = status();
+    return {
+      state: s.lifecycle.state,
+      ready: readiness.ready,
+      uptimeS: Math.round((Date.now() - this.#createdAt) / 1000),
+      readyAfterMs: readiness.readyAfterMs === null ? null : Math.round(readiness.readyAfterMs),
+      provider: engine?.provider ?? null,
+      bundle: m ? { id: m.id, version: m.version } : null,
+      cameras,
+      sinks: s.sinks.stats(),
+      archive: s.archive.stats,
+      watchdog: w
+        ? { enabled: true, intervalMs: w.intervalMs, pings: w.watchdog.pings, stalled: [...(w.liveness?.stalled ?? [])] }
+        : { enabled: false, intervalMs: null, pings: 0, stalled: [] },
+      outputs,
+      ...(s.assistant ? { assistant: s.assistant() } : {}),
+      failures: s.lifecycle.result().failures.map((f) => {
+        const code = (f.error as { code?: unknown }).code;
+        return { component: f.component, phase: f.phase, ...(typeof code === 'string' ? { code } : {}), message: f.error.message };
+      }),
+    };
   }
-  const m = i.engine?.bundle.manifest;
-  return {
-    state: i.state,
-    ready: i.ready,
-    uptimeS: Math.round((Date.now() - i.createdAt) / 1000),
-    readyAfterMs: i.readyAfterMs === null ? null : Math.round(i.readyAfterMs),
-    provider: i.engine?.provider ?? null,
-    bundle: m ? { id: m.id, version: m.version } : null,
-    cameras,
-    sinks: i.sinks,
-    archive: i.archive,
-    watchdog: i.watchdog,
-    outputs: i.outputs,
-    ...(i.assistant !== undefined ? { assistant: i.assistant } : {}),
-    failures: i.failures.map((f) => {
-      const code = (f.error as { code?: unknown }).code;
-      return { component: f.component, phase: f.phase, ...(typeof code === 'string' ? { code } : {}), message: f.error.message };
-    }),
-  };
 }

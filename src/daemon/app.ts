@@ -1,50 +1,51 @@
 /**
  * The one composition root (DESIGN principle 1): a frozen Config in, every component built
  * here with its config slice, a child logger and its collaborators — no singletons, no
- * globals. Start order is dependency order; stop is the exact reverse (Lifecycle):
+ * globals. App wires; the components compute. Start order is dependency order; stop is the
+ * exact reverse (Lifecycle):
  *
- *   engine → recipes → archive → sinks → pipeline:<camera>… → status-server → watchdog
+ *   engine → recipes → [assistant → dialogue] → archive → [opcua] → [mqtt] → sinks
+ *     → pipeline:<camera>… → http → [watchdog]
  *
  * - engine: bundle verified (E_BUNDLE_*), encoder opened and warmed up before READY.
  * - recipes: each camera's recipe loaded (E_RECIPE_NOT_FOUND fails the start; a simulated
  *   camera gets one calibrated from its own clean renders) and opened as an Inspector.
- * - archive, sinks: the inspection archive and the verdict fan-out (archive + log sinks).
- * - pipeline:<camera>: Camera → latest-frame slot → Inspector → sinks. A camera that cannot
- *   open does not fail the start: it reconnects with backoff and says so in /status.
- * - status-server: /status and /healthz (config.http).
+ * - archive, sinks: the inspection archive and the verdict fan-out (archive, log, outputs).
+ * - pipeline:<camera>: Camera → latest-frame slot → CameraController.inspect → sinks. A camera
+ *   that cannot open does not fail the start: it reconnects with backoff and says so in /status.
+ * - http: /healthz, /status and the assistant's API (config.http).
  * - watchdog: WATCHDOG=1 only while the pipelines make progress (liveness.ts).
  *
  * READY=1 goes out after every component started. Stopping (SIGTERM) runs the reverse: the
  * cameras stop first among the working parts, the frame in flight is inspected and archived,
  * then the sinks drain, the archive closes and the model sessions are released.
  */
-import type { ImageInput } from '../vlm/anomalygpt.js';
-import { Assistant } from '../vlm/assistant/assistant.js';
-import { AssistantHttp } from '../http/dialogue-routes.js';
-import { DialogueService } from '../vlm/assistant/dialogue.js';
-import { Camera } from '../capture/camera.js';
-import { readImageFile } from '../capture/image-io.js';
+import { InspectionArchive } from '../archive/archive.js';
+import { ArchiveSink } from '../archive/archive-sink.js';
+import { Camera, cameraTrigger } from '../capture/camera.js';
 import { createFrameSource } from '../capture/create-source.js';
 import { loadOpenCv, type Cv } from '../capture/opencv.js';
+import type { Component } from '../component.js';
 import type { CameraConfig, Config } from '../config/index.js';
-import { InspectionArchive } from '../archive/archive.js';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EngineComponent } from '../fewshot/engine-component.js';
+import { RecipeBook, recipeNeeds } from '../fewshot/recipe/recipe-book.js';
+import { dialogueRoutes } from '../http/dialogue-routes.js';
+import { HttpServer } from '../http/http-server.js';
+import { statusRoutes } from '../http/status-routes.js';
 import { componentLogger, type Logger } from '../log.js';
-import { ArchiveSink } from '../archive/archive-sink.js';
 import { CameraPipeline } from '../pipeline/camera-pipeline.js';
 import { LogSink } from '../publish/log-sink.js';
-import { SinkFanout, type VerdictSink } from '../publish/sink.js';
 import { MqttPublisher } from '../publish/mqtt/mqtt-publisher.js';
-import { buildAppStatus, type AppStatus } from './app-status.js';
-import { CameraController, DaemonController } from './daemon-control.js';
 import { OpcuaOutput } from '../publish/opcua/opcua-output.js';
+import { SinkFanout, type VerdictSink } from '../publish/sink.js';
+import { Assistant } from '../vlm/assistant/assistant.js';
+import { DialogueService } from '../vlm/assistant/dialogue.js';
+import { StatusReporter, type AppStatus } from './app-status.js';
 import { sourceOptions } from './camera-source.js';
-import { EngineComponent } from '../fewshot/engine-component.js';
-import { Lifecycle, type Component, type LifecycleResult, type LifecycleState } from './lifecycle.js';
+import { CameraController, DaemonController } from './daemon-control.js';
+import { Lifecycle, type LifecycleResult, type LifecycleState } from './lifecycle.js';
 import { LivenessMonitor } from './liveness.js';
-import { RecipeBook, recipeNeeds } from '../fewshot/recipe/recipe-book.js';
 import { SdNotifier, Watchdog, watchdogIntervalMs } from './sd-notify.js';
-import { StatusServer } from '../http/http-server.js';
 
 export interface AppOptions {
   readonly config: Config;
@@ -58,29 +59,21 @@ export interface AppOptions {
 }
 
 /** A lifecycle step made of two functions. */
-function step(name: string, start: (signal: AbortSignal) => Promise<void> | void, stop: () => Promise<void> | void): Component {
-  return { name, start: async (signal) => start(signal), stop: async () => stop() };
+function step(name: string, start: () => Promise<void> | void, stop: () => Promise<void> | void): Component {
+  return { name, start: async () => start(), stop: async () => stop() };
 }
 
 export class App {
   readonly #log: Logger;
   readonly #notifier: SdNotifier;
   readonly #engine: EngineComponent;
-  readonly #recipes: RecipeBook;
-  readonly #archive: InspectionArchive;
-  readonly #fanout: SinkFanout;
   readonly #pipelines: CameraPipeline[];
   readonly #control: DaemonController;
-  readonly #mqtt: MqttPublisher | undefined;
   readonly #opcua: OpcuaOutput | undefined;
-  readonly #statusServer: StatusServer | undefined;
-  readonly #assistant: Assistant | undefined;
-  readonly #dialogue: DialogueService | undefined;
-  readonly #watchdog: Watchdog | undefined;
-  readonly #liveness: LivenessMonitor | undefined;
+  readonly #http: HttpServer | undefined;
+  readonly #status: StatusReporter;
   readonly #watchdogMs: number | null;
   readonly #lifecycle: Lifecycle;
-  readonly #createdAt = Date.now();
   #ready = false;
   #readyAfterMs: number | null = null;
   #stopping: Promise<LifecycleResult> | undefined;
@@ -88,109 +81,127 @@ export class App {
   constructor(options: AppOptions) {
     const { config, logger } = options;
     const env = options.env ?? process.env;
-    this.#log = componentLogger(logger, 'app');
+    const child = (component: string, bindings?: Record<string, unknown>) => componentLogger(logger, component, bindings);
+    this.#log = child('app');
     let cvLoaded: Cv | undefined;
     const cv = options.cv ?? (() => (cvLoaded ??= loadOpenCv()));
 
-    this.#notifier = new SdNotifier({ env, logger: componentLogger(logger, 'sd-notify') });
-    this.#engine = new EngineComponent({
+    this.#notifier = new SdNotifier({ env, logger: child('sd-notify') });
+    const engine = new EngineComponent({
       config: config.inference,
       cv,
       needs: () => recipeNeeds(config.recipes.directory, config.cameras),
-      logger: componentLogger(logger, 'engine'),
+      logger: child('engine'),
     });
-    this.#recipes = new RecipeBook({
+    this.#engine = engine;
+    const recipes = new RecipeBook({
       directory: config.recipes.directory,
       cameras: config.cameras,
-      engine: () => this.#engine.engine,
+      engine: () => engine.engine,
       cv,
       intraOpThreads: config.inference.intraOpThreads,
       warmupRuns: config.inference.warmupRuns,
-      logger: componentLogger(logger, 'recipes'),
+      logger: child('recipes'),
     });
-    this.#archive = new InspectionArchive(config.archive, componentLogger(logger, 'archive'));
-    if (config.assistant.enabled) {
-      this.#assistant = new Assistant({
-        config: config.assistant,
-        executionProviders: config.inference.executionProviders,
-        intraOpThreads: config.inference.intraOpThreads,
-        logger: componentLogger(logger, 'assistant'),
-        archivedFrame: (id) => this.#archivedFrame(id),
-      });
-      this.#dialogue = new DialogueService(config.assistant.dialogue, this.#assistant, componentLogger(logger, 'dialogue'));
-    }
-    // What OPC UA / MQTT may do to the cameras (trigger, select a recipe, read health).
+    const archive = new InspectionArchive(config.archive, child('archive'));
+    const assistant = config.assistant.enabled
+      ? new Assistant({
+          config: config.assistant,
+          executionProviders: config.inference.executionProviders,
+          intraOpThreads: config.inference.intraOpThreads,
+          logger: child('assistant'),
+          archivedFrame: (id) => archive.readFrame(id),
+        })
+      : undefined;
+    const dialogue = assistant ? new DialogueService(config.assistant.dialogue, assistant, child('dialogue')) : undefined;
+
+    // What OPC UA / MQTT may do to the cameras (trigger, select a recipe, read health), and
+    // what each pipeline inspects with (the active recipe, then the assistant's policy).
     this.#control = new DaemonController(
       config.cameras.map(
         (cam) =>
-          new CameraController(cam.id, () => this.pipeline(cam.id)!, this.#recipes, cam.recipe, () => {
-            // Before start (or after a failed one) there is no loaded bundle to name.
-            const m = this.#engine.loaded ? this.#engine.engine.bundle.manifest : undefined;
-            return { id: m?.id ?? '', version: m?.version ?? '' };
+          new CameraController({
+            id: cam.id,
+            pipeline: () => this.pipeline(cam.id)!,
+            recipes,
+            recipeId: cam.recipe,
+            model: () => engine.model(),
+            ...(assistant ? { decider: assistant } : {}),
           }),
       ),
     );
-    this.#mqtt = config.mqtt.enabled
-      ? new MqttPublisher({ config: config.mqtt, stateDirectory: config.stateDirectory, control: this.#control, logger: componentLogger(logger, 'mqtt'), secrets: { env } })
+    const mqtt = config.mqtt.enabled
+      ? new MqttPublisher({ config: config.mqtt, stateDirectory: config.stateDirectory, control: this.#control, logger: child('mqtt'), secrets: { env } })
       : undefined;
-    this.#opcua = config.opcua.enabled
-      ? new OpcuaOutput(config.opcua, componentLogger(logger, 'opcua'), this.#control, config.stateDirectory, { env })
-      : undefined;
-    this.#fanout = new SinkFanout(
-      [
-        new ArchiveSink(this.#archive),
-        new LogSink(componentLogger(logger, 'verdicts')),
-        ...(this.#opcua ? [this.#opcua] : []),
-        ...(this.#mqtt ? [this.#mqtt] : []),
-        ...(options.sinks ?? []),
-      ],
-      { logger: componentLogger(logger, 'sinks'), timeoutMs: config.shutdown.stepTimeoutMs },
+    this.#opcua = config.opcua.enabled ? new OpcuaOutput(config.opcua, child('opcua'), this.#control, config.stateDirectory, { env }) : undefined;
+    const fanout = new SinkFanout(
+      [new ArchiveSink(archive), new LogSink(child('verdicts')), ...(this.#opcua ? [this.#opcua] : []), ...(mqtt ? [mqtt] : []), ...(options.sinks ?? [])],
+      { logger: child('sinks'), timeoutMs: config.shutdown.stepTimeoutMs },
     );
 
+    this.#pipelines = config.cameras.map((cam, i) => this.#cameraPipeline(cam, i, env, fanout, child));
     const intervalMs = watchdogIntervalMs(env);
     this.#watchdogMs = intervalMs;
-    this.#watchdog = intervalMs === null ? undefined : new Watchdog({ notifier: this.#notifier, intervalMs, logger: componentLogger(logger, 'watchdog') });
-    this.#pipelines = config.cameras.map((cam, i) => this.#pipeline(cam, i, env, logger));
-    this.#liveness = this.#watchdog && intervalMs !== null
-      ? new LivenessMonitor({ pipelines: this.#pipelines, watchdog: this.#watchdog, intervalMs, logger: componentLogger(logger, 'watchdog') })
-      : undefined;
-
-    this.#statusServer = config.http.enabled
-      ? new StatusServer({
-          host: config.http.host,
-          port: config.http.port,
-          isReady: () => this.#ready,
-          status: () => this.status(),
-          logger: componentLogger(logger, 'status-server'),
-          ...(this.#assistant && this.#dialogue ? { routes: routesOf(new AssistantHttp(this.#assistant, this.#dialogue)) } : {}),
-        })
+    const watchdog = intervalMs === null ? undefined : new Watchdog({ notifier: this.#notifier, intervalMs, logger: child('watchdog') });
+    const liveness = watchdog && intervalMs !== null
+      ? new LivenessMonitor({ pipelines: this.#pipelines, watchdog, intervalMs, logger: child('watchdog') })
       : undefined;
 
     const components: Component[] = [
-      this.#engine,
-      this.#recipes,
+      engine,
+      recipes,
       // Required when enabled: a bad AnomalyGPT bundle fails the start (E_BUNDLE_*, E_PART_UNKNOWN…).
-      ...(this.#assistant ? [this.#assistant, step('dialogue', () => this.#dialogue!.start(), () => this.#dialogue!.stop())] : []),
-      step('archive', () => this.#archive.open(), () => this.#archive.close()),
+      ...(assistant && dialogue ? [assistant, step('dialogue', () => dialogue.start(), () => dialogue.stop())] : []),
+      step('archive', () => archive.open(), () => archive.close()),
       // OPC UA is required when enabled: a port that cannot be bound fails the start.
       ...(this.#opcua ? [this.#opcua] : []),
       // MQTT is recoverable: start() returns at once and the client keeps reconnecting with
       // backoff; verdicts wait in its on-disk queue meanwhile.
-      ...(this.#mqtt ? [this.#mqtt] : []),
-      step('sinks', () => undefined, () => this.#fanout.drain()),
+      ...(mqtt ? [mqtt] : []),
+      step('sinks', () => undefined, () => fanout.drain()),
       ...this.#pipelines.map((p) => step(`pipeline:${p.cameraId}`, () => p.start(), () => p.stop())),
-      ...(this.#statusServer ? [this.#statusServer] : []),
-      ...(this.#liveness ? [step('watchdog', () => this.#liveness!.start(), () => this.#liveness!.stop())] : []),
     ];
-    this.#lifecycle = new Lifecycle(components, { logger: componentLogger(logger, 'lifecycle'), stepTimeoutMs: config.shutdown.stepTimeoutMs });
+    this.#http = config.http.enabled
+      ? new HttpServer({
+          host: config.http.host,
+          port: config.http.port,
+          headersTimeoutMs: config.http.headersTimeoutMs,
+          requestTimeoutMs: config.http.requestTimeoutMs,
+          logger: child('http'),
+          routes: [
+            statusRoutes({ isReady: () => this.#ready, status: () => this.status() }),
+            ...(assistant && dialogue ? [dialogueRoutes(assistant, dialogue)] : []),
+          ],
+        })
+      : undefined;
+    if (this.#http) components.push(this.#http);
+    if (liveness) components.push(step('watchdog', () => liveness.start(), () => liveness.stop()));
+    this.#lifecycle = new Lifecycle(components, { logger: child('lifecycle'), stepTimeoutMs: config.shutdown.stepTimeoutMs });
+    this.#status = new StatusReporter({
+      lifecycle: this.#lifecycle,
+      engine,
+      pipelines: this.#pipelines,
+      recipeOf: (cameraId) => this.#control.camera(cameraId)?.snapshot().recipe,
+      sinks: fanout,
+      archive,
+      ...(watchdog && intervalMs !== null ? { watchdog: { watchdog, intervalMs, ...(liveness ? { liveness } : {}) } } : {}),
+      outputs: mqtt ? { mqtt: () => mqtt.status() } : {},
+      ...(assistant && dialogue ? { assistant: () => ({ ...assistant.status(), dialogue: dialogue.status() }) } : {}),
+    });
   }
 
-  #pipeline(cam: CameraConfig, index: number, env: NodeJS.ProcessEnv, logger: Logger): CameraPipeline {
+  #cameraPipeline(
+    cam: CameraConfig,
+    index: number,
+    env: NodeJS.ProcessEnv,
+    sinks: SinkFanout,
+    child: (component: string, bindings?: Record<string, unknown>) => Logger,
+  ): CameraPipeline {
     // Camera log lines carry the camera id themselves.
-    const log = componentLogger(logger, 'camera');
+    const log = child('camera');
     // Resolved once here: a missing secret is a config error at construction, not a reconnect loop.
     const options = sourceOptions(cam.source, `cameras[${index}].source`, { env });
-    const trigger = { mode: cam.trigger.mode, fps: cam.trigger.mode === 'free-run' ? cam.trigger.fps : 0 };
+    const trigger = cameraTrigger(cam.trigger);
     return new CameraPipeline({
       cameraId: cam.id,
       trigger,
@@ -205,15 +216,9 @@ export class App {
           },
         ),
       // The active recipe can change at run time (OPC UA RecipeId, MQTT cmd/recipe).
-      // The assistant (when enabled) may replace the judge's verdict by the LLM's (assistant.mode).
-      inspector: {
-        inspect: async (frame) => {
-          const verdict = await this.#control.camera(cam.id)!.inspector().inspect(frame);
-          return this.#assistant ? this.#assistant.decide(frame, verdict) : verdict;
-        },
-      },
-      sinks: this.#fanout,
-      logger: componentLogger(logger, 'pipeline', { camera: cam.id }),
+      inspector: this.#control.camera(cam.id)!,
+      sinks,
+      logger: child('pipeline', { camera: cam.id }),
       // No onProgress into the Watchdog: the LivenessMonitor reads every pipeline's
       // `activity.completed` and feeds progress only when none is stalled (liveness.ts).
     });
@@ -234,7 +239,7 @@ export class App {
     const summary = `ready: ${this.#pipelines.length} camera(s), ${engine.provider}, ${engine.bundle.manifest.id}@${engine.bundle.manifest.version}`;
     this.#notifier.ready(summary);
     this.#log.info(
-      { ms: Math.round(this.#readyAfterMs), cameras: this.#pipelines.map((p) => p.cameraId), provider: engine.provider, watchdogMs: this.#watchdogMs, status: this.#statusServer ? this.#statusServer.address() : null },
+      { ms: Math.round(this.#readyAfterMs), cameras: this.#pipelines.map((p) => p.cameraId), provider: engine.provider, watchdogMs: this.#watchdogMs, http: this.httpAddress() ?? null },
       'ready',
     );
     return result;
@@ -280,48 +285,16 @@ export class App {
     return this.#pipelines.find((p) => p.cameraId === cameraId);
   }
 
-  /** The frame the archive saved for an inspection, decoded (for questions about old ones). */
-  async #archivedFrame(id: string): Promise<ImageInput | undefined> {
-    const rec = await this.#archive.get(id).catch(() => undefined);
-    if (!rec?.paths.frame) return undefined;
-    const mat = await readImageFile(rec.paths.frame);
-    return { data: mat.getData(), width: mat.cols, height: mat.rows, channels: mat.channels === 1 ? 1 : 3 };
-  }
-
-  /** Where /status listens; undefined when http is disabled or not started. */
-  statusAddress(): { host: string; port: number } | undefined {
+  /** Where the HTTP server listens; undefined when http is disabled or not started. */
+  httpAddress(): { host: string; port: number } | undefined {
     try {
-      return this.#statusServer?.address();
+      return this.#http?.address();
     } catch {
       return undefined;
     }
   }
 
   status(): AppStatus {
-    return buildAppStatus({
-      state: this.#lifecycle.state,
-      ready: this.#ready,
-      createdAt: this.#createdAt,
-      readyAfterMs: this.#readyAfterMs,
-      engine: this.#engine.loaded ? this.#engine.engine : undefined,
-      pipelines: this.#pipelines,
-      recipeOf: (cameraId) => {
-        const r = this.#control.camera(cameraId)?.snapshot().recipe;
-        return { id: r?.id ?? '?', version: r?.version || null };
-      },
-      outputs: { ...(this.#mqtt ? { mqtt: this.#mqtt.status() } : {}) },
-      ...(this.#assistant ? { assistant: { ...this.#assistant.status(), dialogue: this.#dialogue!.status() } } : {}),
-      sinks: this.#fanout.stats(),
-      archive: this.#archive.stats,
-      watchdog: this.#watchdog
-        ? { enabled: true, intervalMs: this.#watchdogMs, pings: this.#watchdog.pings, stalled: [...(this.#liveness?.stalled ?? [])] }
-        : { enabled: false, intervalMs: null, pings: 0, stalled: [] },
-      failures: this.#lifecycle.result().failures,
-    });
+    return this.#status.report({ ready: this.#ready, readyAfterMs: this.#readyAfterMs });
   }
-}
-
-
-function routesOf(api: AssistantHttp): (req: IncomingMessage, res: ServerResponse) => boolean {
-  return (req, res) => api.handle(req, res);
 }

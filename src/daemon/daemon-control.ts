@@ -2,27 +2,61 @@
  * The DaemonControl the industrial outputs drive (src/publish/control.ts), over the running
  * pipelines and recipe book. It owns each camera's active recipe, so a PLC or SCADA can
  * switch recipes without a restart, and it refuses a second trigger while one is served.
+ * It is also what a camera's pipeline inspects with: the active recipe's Inspector, then the
+ * optional decider (the AnomalyGPT assistant, assistant.mode) that may hand the decision to
+ * the LLM.
  */
+import { RECIPE_ID } from '../config/index.js';
 import { AppError, ErrorCodes } from '../errors.js';
 import type { Verdict } from '../judge/verdict.js';
-import type { CameraPipeline } from '../pipeline/camera-pipeline.js';
+import type { Frame } from '../capture/frame.js';
+import type { CameraPipeline, FrameInspector } from '../pipeline/camera-pipeline.js';
 import type { Inspector } from '../fewshot/inspector.js';
-import type { CameraControl, CameraHealth, CameraSnapshot, DaemonControl } from '../publish/control.js';
-import { RECIPE_ID } from '../fewshot/recipe/recipe.js';
+import type { CameraControl, CameraSnapshot, DaemonControl } from '../publish/control.js';
 import type { RecipeBook } from '../fewshot/recipe/recipe-book.js';
+import type { CameraState } from '../capture/camera.js';
 
-export class CameraController implements CameraControl {
+/** Who may overrule the judge after it decided (the assistant's LLM policy). */
+export interface VerdictDecider {
+  decide(frame: Frame, verdict: Verdict): Promise<Verdict>;
+}
+
+export interface CameraControllerOptions {
+  readonly id: string;
+  /** The camera's pipeline (built after its controller, hence a getter). */
+  readonly pipeline: () => CameraPipeline;
+  readonly recipes: RecipeBook;
+  /** The configured recipe, active until a PLC, SCADA or the page selects another. */
+  readonly recipeId: string;
+  /** The loaded bundle's id and version ('' before the engine started). */
+  readonly model: () => { id: string; version: string };
+  readonly decider?: VerdictDecider;
+}
+
+export class CameraController implements CameraControl, FrameInspector {
+  readonly id: string;
+  readonly #opts: CameraControllerOptions;
   #recipeId: string;
   #busy = false;
 
-  constructor(
-    readonly id: string,
-    private readonly pipeline: () => CameraPipeline,
-    private readonly recipes: RecipeBook,
-    recipeId: string,
-    private readonly model: () => { id: string; version: string },
-  ) {
-    this.#recipeId = recipeId;
+  constructor(options: CameraControllerOptions) {
+    this.id = options.id;
+    this.#opts = options;
+    this.#recipeId = options.recipeId;
+  }
+
+  private get recipes(): RecipeBook {
+    return this.#opts.recipes;
+  }
+
+  private pipeline(): CameraPipeline {
+    return this.#opts.pipeline();
+  }
+
+  /** The pipeline's inspection: the active recipe's judge, then the decider if any. */
+  async inspect(frame: Frame): Promise<Verdict> {
+    const verdict = await this.inspector().inspect(frame);
+    return this.#opts.decider ? this.#opts.decider.decide(frame, verdict) : verdict;
   }
 
   /** The Inspector of the active recipe (what the pipeline inspects with). */
@@ -39,7 +73,7 @@ export class CameraController implements CameraControl {
       triggerMode: s.trigger.mode,
       busy: this.#busy,
       recipe: { id: this.#recipeId, version: recipe?.version ?? '' },
-      model: this.model(),
+      model: this.#opts.model(),
       counters: { inspected: s.counters.inspected, passed: s.counters.passed, failed: s.counters.failed, dropped: s.counters.dropped, errors: s.counters.errors },
       lastVerdictAt: s.lastVerdict?.decidedAt ?? null,
     };
@@ -64,7 +98,7 @@ export class CameraController implements CameraControl {
 
 export class DaemonController implements DaemonControl {
   readonly #byId: Map<string, CameraController>;
-  readonly #listeners = new Set<(cameraId: string, health: CameraHealth) => void>();
+  readonly #listeners = new Set<(cameraId: string, health: CameraState) => void>();
 
   constructor(readonly cameras: readonly CameraController[]) {
     this.#byId = new Map(cameras.map((c) => [c.id, c]));
@@ -74,13 +108,13 @@ export class DaemonController implements DaemonControl {
     return this.#byId.get(id);
   }
 
-  onHealth(listener: (cameraId: string, health: CameraHealth) => void): () => void {
+  onHealth(listener: (cameraId: string, health: CameraState) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
 
   /** Called by the cameras' onState hook. A throwing listener never reaches the camera. */
-  emitHealth(cameraId: string, health: CameraHealth): void {
+  emitHealth(cameraId: string, health: CameraState): void {
     for (const l of this.#listeners) {
       try {
         l(cameraId, health);

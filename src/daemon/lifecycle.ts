@@ -12,13 +12,8 @@
  * - Failures (start or stop) are collected; the caller turns `ok === false` into exit code 1.
  */
 import { AppError, ErrorCodes, toError } from '../errors.js';
+import type { Component } from '../component.js';
 import type { Logger } from '../log.js';
-
-export interface Component {
-  readonly name: string;
-  start(signal: AbortSignal): Promise<void>;
-  stop(): Promise<void>;
-}
 
 export interface LifecycleFailure {
   component: string;

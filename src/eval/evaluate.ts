@@ -7,15 +7,15 @@
  */
 import type { Cv, Mat } from '../capture/opencv.js';
 import { readImageFile } from '../capture/image-io.js';
-import { cropFor, type CropRect } from '../fewshot/preprocess.js';
+import { cropFor } from '../fewshot/preprocess.js';
 import type { Engine } from '../fewshot/engine.js';
-import { imageScore, type AnomalyMap, type ImageScoreRule } from '../fewshot/scorer.js';
 import { decide, deriveBoundary, type Boundary } from '../judge/boundary.js';
 import { mapAtFrameSize } from '../judge/mask-image.js';
 import { calibrate, scorerFor } from '../fewshot/recipe/calibrate.js';
 import { resolveInputSize, type RecipeSettings } from '../fewshot/recipe/settings.js';
 import { drawReferences, type Category } from './dataset.js';
 import { PixelAurocAccumulator, auroc, balancedAccuracy, meanStd, rocCurve, type RocCurve } from './metrics.js';
+import { type CropRect, imageScore, type AnomalyMap, type ImageScoreRule } from '../judge/anomaly-map.js';
 
 export interface DrawResult {
   readonly seed: number;

@@ -8,7 +8,8 @@ import { frameToMat } from '../capture/image-io.js';
 import type { Cv, Mat } from '../capture/opencv.js';
 import { AppError, ErrorCodes, toError } from '../errors.js';
 import type { EncoderInputSpec, TapSpec } from './bundle-manifest.js';
-import { cropFor, toNchw, type CropRect } from './preprocess.js';
+import { cropFor, toNchw } from './preprocess.js';
+import type { CropRect } from '../judge/anomaly-map.js';
 
 export interface InputSize {
   readonly width: number;

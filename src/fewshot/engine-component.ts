@@ -11,7 +11,7 @@ import { AppError, ErrorCodes } from '../errors.js';
 import { openEngine, type Engine } from './engine.js';
 import type { InputSize } from './encoder.js';
 import type { Logger } from '../log.js';
-import type { Component } from '../daemon/lifecycle.js';
+import type { Component } from '../component.js';
 
 /** What the engine must provide for the recipes it will serve (see recipe-book.ts). */
 export interface EngineNeeds {
@@ -55,6 +55,12 @@ export class EngineComponent implements Component {
 
   get loaded(): boolean {
     return this.#engine !== undefined;
+  }
+
+  /** The loaded bundle's id and version, for verdict consumers; '' before start (or after a failed one). */
+  model(): { id: string; version: string } {
+    const m = this.#engine?.bundle.manifest;
+    return { id: m?.id ?? '', version: m?.version ?? '' };
   }
 
   get warmupMs(): number {

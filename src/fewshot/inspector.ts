@@ -5,12 +5,12 @@
 import type { Frame } from '../capture/frame.js';
 import { AppError, ErrorCodes } from '../errors.js';
 import type { Engine } from './engine.js';
-import type { AnomalyMap, Scorer } from './scorer.js';
-import type { CropRect } from './preprocess.js';
+import type { Scorer } from './scorer.js';
 import { judge } from '../judge/judge.js';
 import type { Verdict } from '../judge/verdict.js';
 import { scorerFor } from './recipe/calibrate.js';
 import type { Recipe } from './recipe/recipe.js';
+import type { AnomalyMap, CropRect } from '../judge/anomaly-map.js';
 
 export interface InspectorOptions {
   /** Attach the mask PNG to failed verdicts. */

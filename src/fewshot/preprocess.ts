@@ -1,22 +1,15 @@
 /**
- * Pure preprocessing maths (imports nothing internal): where the model looks in the frame,
+ * Pure preprocessing maths (imports only a type): where the model looks in the frame,
  * and the one pass that turns resized 8-bit interleaved pixels into a normalised NCHW
- * float tensor. The resize itself is native (OpenCV) in frame-resizer.ts.
+ * float tensor. The resize itself is native (OpenCV) in encoder.ts.
  */
+import type { CropRect } from '../judge/anomaly-map.js';
 
 export interface NormalisationSpec {
   readonly channelOrder: 'RGB' | 'BGR';
   readonly scale: number;
   readonly mean: readonly [number, number, number];
   readonly std: readonly [number, number, number];
-}
-
-/** The frame rectangle the model input covers (frame pixels). */
-export interface CropRect {
-  readonly x: number;
-  readonly y: number;
-  readonly width: number;
-  readonly height: number;
 }
 
 /**

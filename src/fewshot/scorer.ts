@@ -6,19 +6,7 @@ import type * as ort from 'onnxruntime-node';
 import type { BankTap } from './memory-bank.js';
 import { SCORER_OUTPUT, buildFeaturesGraph, buildScorerGraph, rowsOutput } from './scorer-graph.js';
 import type { TapFeatures } from './encoder.js';
-
-export interface AnomalyMap {
-  /** Row-major mapHeight×mapWidth, ~0 for normal patches, higher for anomalous ones. */
-  readonly data: Float32Array;
-  readonly width: number;
-  readonly height: number;
-}
-
-export type ImageScoreRule =
-  | { readonly kind: 'max' }
-  | { readonly kind: 'top-mean'; readonly fraction: number }
-  /** max − median: a local peak over the image's own level of mismatch. */
-  | { readonly kind: 'peak-over-median' };
+import type { AnomalyMap } from '../judge/anomaly-map.js';
 
 export interface MapSpec {
   readonly width: number;
@@ -86,20 +74,4 @@ export class Scorer {
   async release(): Promise<void> {
     await this.session.release();
   }
-}
-
-/** Image score from the map: the seed uses the max (SPEC §3 "Image-level score"). */
-export function imageScore(map: AnomalyMap, rule: ImageScoreRule): number {
-  const d = map.data;
-  if (rule.kind === 'max') {
-    let m = -Infinity;
-    for (let i = 0; i < d.length; i++) if (d[i] > m) m = d[i];
-    return m;
-  }
-  const sorted = Float32Array.from(d).sort();
-  if (rule.kind === 'peak-over-median') return sorted[sorted.length - 1] - sorted[sorted.length >> 1];
-  const k = Math.max(1, Math.round(d.length * rule.fraction));
-  let s = 0;
-  for (let i = sorted.length - k; i < sorted.length; i++) s += sorted[i];
-  return s / k;
 }

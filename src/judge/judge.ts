@@ -5,14 +5,12 @@
  * image score is the map's maximum, so every fail has at least one located region and a
  * pass has none.
  */
-import type { AnomalyMap, ImageScoreRule } from '../fewshot/scorer.js';
-import { imageScore } from '../fewshot/scorer.js';
-import type { CropRect } from '../fewshot/preprocess.js';
 import { decide, type Boundary } from './boundary.js';
 import { gridWord } from './grid-words.js';
 import { maskPngInFrame } from './mask-image.js';
 import { findRegions } from './regions.js';
 import type { DefectLocation, Verdict } from './verdict.js';
+import { imageScore, type AnomalyMap, type CropRect, type ImageScoreRule } from './anomaly-map.js';
 
 /** The judge's part of a Verdict (the inspector adds ids, recipe, model and timings). */
 export type Judgement = Pick<Verdict, 'pass' | 'confidence' | 'score' | 'threshold' | 'locations' | 'maskPng'>;

@@ -19,12 +19,13 @@ import { RollingWindow } from '../util/rolling-window.js';
 import type {
   FrameInspector, LastVerdict, PipelineActivity, PipelineCamera, PipelineCounters, PipelineStatus, VerdictPublisher,
 } from './pipeline-types.js';
+import type { CameraTrigger } from '../capture/camera.js';
 
 export type * from './pipeline-types.js';
 
 export interface CameraPipelineOptions {
   readonly cameraId: string;
-  readonly trigger: { readonly mode: 'free-run' | 'on-demand'; readonly fps: number };
+  readonly trigger: CameraTrigger;
   /** Builds the camera with the pipeline's frame consumer (called once, in the constructor). */
   readonly camera: (onFrame: (frame: Frame) => Promise<void>) => PipelineCamera;
   readonly inspector: FrameInspector;

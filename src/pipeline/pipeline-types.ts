@@ -2,9 +2,10 @@
  * The types around a camera pipeline: what it needs (an inspector, a camera, a publisher)
  * and what it reports (counters, status, the watchdog's activity view).
  */
-import type { CameraState, CameraStats } from '../capture/camera.js';
+import type { CameraState, CameraStats, CameraTrigger } from '../capture/camera.js';
 import type { Frame } from '../capture/frame.js';
 import type { GridWord, Verdict } from '../judge/verdict.js';
+import type { TriggerMode } from '../config/index.js';
 
 /** What the pipeline needs of an Inspector (src/fewshot/inspector.ts satisfies it). */
 export interface FrameInspector {
@@ -52,7 +53,7 @@ export interface PipelineCounters {
 
 export interface PipelineStatus {
   readonly cameraId: string;
-  readonly trigger: { readonly mode: 'free-run' | 'on-demand'; readonly fps: number };
+  readonly trigger: CameraTrigger;
   readonly camera: { readonly state: CameraState; readonly stats: CameraStats };
   readonly counters: PipelineCounters;
   readonly inFlight: boolean;
@@ -69,6 +70,6 @@ export interface PipelineActivity {
   /** trigger() calls not answered yet. */
   readonly triggersPending: number;
   readonly cameraState: CameraState;
-  readonly mode: 'free-run' | 'on-demand';
+  readonly mode: TriggerMode;
   readonly fps: number;
 }

@@ -4,15 +4,14 @@
  * the Verdict type only, never on pipeline internals (DESIGN "dependencies point one way").
  * The composition root adapts the pipelines to it.
  */
+import type { CameraState } from '../capture/camera.js';
+import type { TriggerMode } from '../config/index.js';
 import type { Verdict } from '../judge/verdict.js';
-
-/** Camera health as the outputs show it (OPC UA CameraState, MQTT state). */
-export type CameraHealth = 'starting' | 'streaming' | 'reconnecting' | 'ended' | 'stopped';
 
 export interface CameraSnapshot {
   readonly id: string;
-  readonly health: CameraHealth;
-  readonly triggerMode: 'free-run' | 'on-demand';
+  readonly health: CameraState;
+  readonly triggerMode: TriggerMode;
   readonly busy: boolean;
   readonly recipe: { readonly id: string; readonly version: string };
   readonly model: { readonly id: string; readonly version: string };
@@ -43,5 +42,5 @@ export interface DaemonControl {
   readonly cameras: readonly CameraControl[];
   camera(id: string): CameraControl | undefined;
   /** Subscribe to camera health changes; returns the unsubscribe function. */
-  onHealth(listener: (cameraId: string, health: CameraHealth) => void): () => void;
+  onHealth(listener: (cameraId: string, health: CameraState) => void): () => void;
 }

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import type { Frame } from '../../src/capture/frame.js';
 import { loadOpenCv } from '../../src/capture/opencv.js';
 import type { Verdict } from '../../src/judge/verdict.js';
-import { InspectionArchive, type ArchiveConfig } from '../../src/archive/archive.js';
+import { InspectionArchive, type ArchiveOptions } from '../../src/archive/archive.js';
 
 const DAY0 = Date.UTC(2025, 2, 14, 10, 0, 0);
 
@@ -45,7 +45,7 @@ async function allFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-function cfg(dir: string, over: Partial<ArchiveConfig> = {}): ArchiveConfig {
+function cfg(dir: string, over: Partial<ArchiveOptions> = {}): ArchiveOptions {
   return { directory: dir, maxRecords: 1000, maxBytes: 1e9, saveFrames: 'all', fsync: false, ...over };
 }
 

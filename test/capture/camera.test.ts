@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError, ErrorCodes } from '../../src/errors.js';
 import { loadOpenCv } from '../../src/capture/opencv.js';
-import { Camera, type CameraConfig, type CameraState } from '../../src/capture/camera.js';
+import { Camera, type CameraSettings, type CameraState } from '../../src/capture/camera.js';
 import { backoffDelay, type CameraTimers } from '../../src/capture/camera-timing.js';
 import { FolderSource } from '../../src/capture/folder-source.js';
 import { OpenCvSource } from '../../src/capture/opencv-source.js';
@@ -88,7 +88,7 @@ class ScriptedSource implements FrameSource {
   }
 }
 
-function config(over: Partial<CameraConfig['trigger']> = {}, reconnect = { initialDelayMs: 10, maxDelayMs: 50 }): CameraConfig {
+function config(over: Partial<CameraSettings['trigger']> = {}, reconnect = { initialDelayMs: 10, maxDelayMs: 50 }): CameraSettings {
   return { id: 'cam1', trigger: { mode: 'free-run', fps: 0, ...over }, reconnect };
 }
 

@@ -67,11 +67,11 @@ t.test('start → READY → verdicts archived → stop in reverse order with the
   await until(() => sd.received.some((m) => m.startsWith('READY=1')), 2000, 'READY=1');
   t.comment(`start → READY ${readyMs.toFixed(0)} ms (calibrating the simulated recipe)`);
   t.ok(lines.some((l) => l.msg === 'calibrated recipe sim-part from simulated normal parts'), 'the missing sim recipe was calibrated, and said so');
-  t.same(stepsLogged(lines, 'started'), ['engine', 'recipes', 'archive', 'sinks', 'pipeline:cam-sim', 'pipeline:cam-folder', 'status-server', 'watchdog']);
+  t.same(stepsLogged(lines, 'started'), ['engine', 'recipes', 'archive', 'sinks', 'pipeline:cam-sim', 'pipeline:cam-folder', 'http', 'watchdog']);
   const readyAt = sd.received.findIndex((m) => m.startsWith('READY=1'));
   t.ok(sd.received.slice(0, readyAt).every((m) => !m.includes('WATCHDOG')), 'no watchdog ping before READY');
 
-  const { port } = app.statusAddress()!;
+  const { port } = app.httpAddress()!;
   t.equal((await get(port, '/healthz')).status, 200);
   await until(() => (app.pipeline('cam-sim')?.counters.inspected ?? 0) >= 6 && (app.pipeline('cam-folder')?.counters.inspected ?? 0) >= 3, 15_000, 'verdicts');
   const status = JSON.parse((await get(port, '/status')).body) as AppStatus;
@@ -99,7 +99,7 @@ t.test('start → READY → verdicts archived → stop in reverse order with the
   const inFlightSeq = sim.counters.frames;
   const stopped = await app.stop('test');
   t.ok(stopped.ok, 'stopped cleanly');
-  t.same(stepsLogged(lines, 'stopped'), ['watchdog', 'status-server', 'pipeline:cam-folder', 'pipeline:cam-sim', 'sinks', 'archive', 'recipes', 'engine'], 'exact reverse order');
+  t.same(stepsLogged(lines, 'stopped'), ['watchdog', 'http', 'pipeline:cam-folder', 'pipeline:cam-sim', 'sinks', 'archive', 'recipes', 'engine'], 'exact reverse order');
   t.ok(sd.received.some((m) => m.startsWith('STOPPING=1')));
   t.equal(app.ready, false);
 
@@ -142,7 +142,7 @@ t.test('a camera that never opens: the daemon runs on, /status says reconnecting
   t.ok((await app.start()).ok, 'READY although two cameras cannot open');
   await until(() => (app.pipeline('cam-sim')?.counters.inspected ?? 0) >= 2, 10_000, 'verdicts of the working camera');
   await until(() => (app.status().cameras['cam-missing'].camera.stats.reopens ?? 0) >= 1, 5000, 'a reopen attempt');
-  const status = JSON.parse((await get(app.statusAddress()!.port, '/status')).body) as AppStatus;
+  const status = JSON.parse((await get(app.httpAddress()!.port, '/status')).body) as AppStatus;
   t.match(status.cameras['cam-missing'].camera, { state: 'reconnecting', stats: { lastError: { code: 'E_CAMERA_OPEN', message: /no-such-folder/ } } });
   t.match(status.cameras['cam-dev99'].camera, { state: 'reconnecting', stats: { lastError: { code: 'E_CAMERA_OPEN' } } });
   t.equal(status.cameras['cam-sim'].camera.state, 'streaming');

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
-import { Lifecycle, handleStopSignals, type Component } from '../../src/daemon/lifecycle.js';
+import type { Component } from '../../src/component.js';
+import { Lifecycle, handleStopSignals } from '../../src/daemon/lifecycle.js';
 import { createLogger, componentLogger } from '../../src/log.js';
 
 /** A logger whose JSON lines are kept for assertions. */

@@ -9,8 +9,9 @@ import type { TapFeatures } from '../../src/fewshot/encoder.js';
 import type { BankTap } from '../../src/fewshot/memory-bank.js';
 import { openSession } from '../../src/inference/ort-session.js';
 import { SCORER_OUTPUT, buildFeaturesGraph, buildScorerGraph, gaussianKernel, rowsOutput } from '../../src/fewshot/scorer-graph.js';
-import { PatchFeatures, Scorer, imageScore, scorerGraphFor, type AnomalyMap } from '../../src/fewshot/scorer.js';
+import { PatchFeatures, Scorer, scorerGraphFor } from '../../src/fewshot/scorer.js';
 import { rng, silentLogger } from './fixtures.js';
+import { imageScore, type AnomalyMap } from '../../src/judge/anomaly-map.js';
 
 const TOL = 1e-5;
 

@@ -1,6 +1,16 @@
 import t from 'tap';
 import { request, Agent } from 'node:http';
-import { StatusServer } from '../../src/http/http-server.js';
+import { connect } from 'node:net';
+import { HttpServer } from '../../src/http/http-server.js';
+import { statusRoutes, type StatusRoutesOptions } from '../../src/http/status-routes.js';
+import { createLogger } from '../../src/log.js';
+
+const logger = createLogger({ level: 'silent' });
+
+/** The daemon's HTTP server with only the status routes. */
+function statusServer(o: StatusRoutesOptions & { host: string; port: number; headersTimeoutMs?: number }): HttpServer {
+  return new HttpServer({ host: o.host, port: o.port, logger, routes: [statusRoutes(o)], ...(o.headersTimeoutMs ? { headersTimeoutMs: o.headersTimeoutMs } : {}) });
+}
 
 function get(port: number, path: string, method = 'GET', agent?: Agent): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
@@ -18,7 +28,7 @@ function get(port: number, path: string, method = 'GET', agent?: Agent): Promise
 t.test('healthz follows readiness, status serves the provider', async (t) => {
   let ready = false;
   let frames = 0;
-  const server = new StatusServer({ host: '127.0.0.1', port: 0, isReady: () => ready, status: () => ({ state: ready ? 'running' : 'starting', frames }) });
+  const server = statusServer({ host: '127.0.0.1', port: 0, isReady: () => ready, status: () => ({ state: ready ? 'running' : 'starting', frames }) });
   await server.start();
   t.teardown(() => server.stop());
   const { host, port } = server.address();
@@ -46,12 +56,14 @@ t.test('healthz follows readiness, status serves the provider', async (t) => {
   r = await get(port, '/status', 'POST');
   t.equal(r.status, 405);
   t.equal(r.headers.allow, 'GET, HEAD');
+  t.equal(JSON.parse(r.body).error.code, 'E_METHOD_NOT_ALLOWED', 'one error shape');
   r = await get(port, '/nope');
   t.equal(r.status, 404);
+  t.equal(JSON.parse(r.body).error.code, 'E_NOT_FOUND');
 });
 
 t.test('a failing provider gives 500, the server keeps serving', async (t) => {
-  const server = new StatusServer({
+  const server = statusServer({
     host: '127.0.0.1',
     port: 0,
     isReady: () => {
@@ -66,12 +78,14 @@ t.test('a failing provider gives 500, the server keeps serving', async (t) => {
   await server.start();
   t.teardown(() => server.stop());
   const { port } = server.address();
-  t.equal((await get(port, '/status')).status, 500);
+  const failed = await get(port, '/status');
+  t.equal(failed.status, 500);
+  t.equal(JSON.parse(failed.body).error.code, 'E_UNEXPECTED', 'named code, no stack for the client');
   t.equal((await get(port, '/healthz')).status, 503, 'a throwing readiness check is not ready');
 });
 
 t.test('stop closes keep-alive connections promptly and frees the port', async (t) => {
-  const server = new StatusServer({ host: '127.0.0.1', port: 0, isReady: () => true, status: () => ({}) });
+  const server = statusServer({ host: '127.0.0.1', port: 0, isReady: () => true, status: () => ({}) });
   await server.start();
   const { port } = server.address();
   const agent = new Agent({ keepAlive: true });
@@ -85,20 +99,47 @@ t.test('stop closes keep-alive connections promptly and frees the port', async (
   await server.stop(); // idempotent
 
   // the same port can be bound again
-  const again = new StatusServer({ host: '127.0.0.1', port, isReady: () => true, status: () => ({}) });
+  const again = statusServer({ host: '127.0.0.1', port, isReady: () => true, status: () => ({}) });
   await again.start();
   t.equal(again.address().port, port);
   await again.stop();
 });
 
 t.test('a taken port rejects start; an already-aborted signal prevents listening', async (t) => {
-  const a = new StatusServer({ host: '127.0.0.1', port: 0, isReady: () => true, status: () => ({}) });
+  const a = statusServer({ host: '127.0.0.1', port: 0, isReady: () => true, status: () => ({}) });
   await a.start();
   t.teardown(() => a.stop());
-  const b = new StatusServer({ host: '127.0.0.1', port: a.address().port, isReady: () => true, status: () => ({}) });
+  const b = statusServer({ host: '127.0.0.1', port: a.address().port, isReady: () => true, status: () => ({}) });
   await t.rejects(b.start(), { code: 'EADDRINUSE' });
   t.throws(() => b.address(), /not listening/);
   const ac = new AbortController();
   ac.abort();
   await t.rejects(b.start(ac.signal), { name: 'AbortError' });
+});
+
+t.test('slow clients are cut off: 50 sockets that never finish their headers are closed within the header timeout', async (t) => {
+  const server = statusServer({ host: '127.0.0.1', port: 0, isReady: () => true, status: () => ({}), headersTimeoutMs: 1000 });
+  await server.start();
+  t.teardown(() => server.stop());
+  const { port } = server.address();
+  const t0 = performance.now();
+  const closedAfter = await Promise.all(
+    Array.from({ length: 50 }, () =>
+      new Promise<number>((resolve, reject) => {
+        const s = connect(port, '127.0.0.1', () => s.write('GET /status HTTP/1.1\r\nHost: x\r\nX-Slow: '));
+        // A slowloris client trickles one header byte at a time and never ends the head.
+        const drip = setInterval(() => s.write('a'), 200);
+        s.on('close', () => {
+          clearInterval(drip);
+          resolve(performance.now() - t0);
+        });
+        s.on('error', () => undefined);
+        setTimeout(() => reject(new Error('socket still open after 8 s')), 8000).unref();
+      }),
+    ),
+  );
+  const slowest = Math.max(...closedAfter);
+  t.ok(slowest < 4000, `all 50 closed; the last after ${slowest.toFixed(0)} ms (header timeout 1000 ms)`);
+  // and the server still serves
+  t.equal((await get(port, '/healthz')).status, 200);
 });

@@ -1,10 +1,10 @@
 import t from 'tap';
 import { loadOpenCv, type Mat } from '../../src/capture/opencv.js';
 import { cropFor } from '../../src/fewshot/preprocess.js';
-import type { AnomalyMap } from '../../src/fewshot/scorer.js';
 import type { Boundary } from '../../src/judge/boundary.js';
 import { judge } from '../../src/judge/judge.js';
 import '../fewshot/fixtures.js';
+import type { AnomalyMap } from '../../src/judge/anomaly-map.js';
 
 const cv = loadOpenCv();
 const BOUNDARY: Boundary = { threshold: 0.5, scale: 0.1, rule: 'test', normalLevel: 0.3, defectLevel: 0.9 };

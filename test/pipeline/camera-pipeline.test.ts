@@ -7,6 +7,7 @@ import type { Verdict } from '../../src/judge/verdict.js';
 import { CameraPipeline, type FrameInspector } from '../../src/pipeline/camera-pipeline.js';
 import { SinkFanout, type VerdictSink } from '../../src/publish/sink.js';
 import { capturingLogger, silentLogger, sleep, syntheticFrame, until, verdictFor } from './helpers.js';
+import type { TriggerMode } from '../../src/config/index.js';
 
 /** A real FrameSource producing small synthetic frames, live or not, with an optional read delay. */
 class TestSource implements FrameSource {
@@ -48,7 +49,7 @@ function makePipeline(opts: {
   readDelayMs?: number;
   inspector: FrameInspector;
   sinks: VerdictSink[];
-  mode?: 'free-run' | 'on-demand';
+  mode?: TriggerMode;
   logger?: ReturnType<typeof silentLogger>;
 }) {
   const trigger = { mode: opts.mode ?? 'free-run', fps: 0 } as const;

@@ -8,10 +8,11 @@ import { AppError, ErrorCodes } from '../../errors.js';
 import type { Encoder, InputSize } from '../encoder.js';
 import type { TapSpec } from '../bundle-manifest.js';
 import { buildBankTap, type BankTap } from '../memory-bank.js';
-import { PatchFeatures, Scorer, imageScore, scorerGraphFor, type ImageScoreRule, type MapSpec } from '../scorer.js';
+import { PatchFeatures, Scorer, scorerGraphFor, type MapSpec } from '../scorer.js';
 import { estimatePartMask, injectDefect } from '../../capture/sim/defects.js';
 import { createRng } from '../../util/prng.js';
 import { bankVariants, perturb, type BankAugment } from './augment.js';
+import { imageScore, type ImageScoreRule } from '../../judge/anomaly-map.js';
 
 export interface CalibrationSettings {
   readonly input: InputSize;

@@ -17,7 +17,7 @@ import { Inspector } from '../inspector.js';
 import { loadRecipe, saveRecipe, type Recipe } from './recipe.js';
 import { defaultRecipeSettings, resolveInputSize } from './settings.js';
 import { blankFrame, type EngineNeeds } from '../engine-component.js';
-import type { Component } from '../../daemon/lifecycle.js';
+import type { Component } from '../../component.js';
 import { calibrateSimRecipe } from './sim-recipe.js';
 
 export interface RecipeBookOptions {

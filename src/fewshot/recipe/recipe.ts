@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RECIPE_ID } from '../../config/index.js';
 import { AppError, ErrorCodes } from '../../errors.js';
 import type { Boundary } from '../../judge/boundary.js';
 import type { BankTap } from '../memory-bank.js';
@@ -14,7 +15,6 @@ import type { InputSize } from '../encoder.js';
 import type { RecipeSettings } from './settings.js';
 
 export const RECIPE_SCHEMA = 'anomalygpt-edge/recipe@1';
-export const RECIPE_ID = /^[a-z0-9][a-z0-9_-]*$/;
 
 export interface Recipe {
   readonly id: string;

@@ -10,6 +10,7 @@
  * `/inspection` through the pipeline's sinks like any other verdict; the reply only
  * summarises it, so nothing is published twice.
  */
+import { RECIPE_ID } from '../../config/index.js';
 import { ErrorCodes, toError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { RateLimitedLog } from '../../util/rate-limited-log.js';
@@ -26,7 +27,6 @@ export const CommandErrorCodes = {
 } as const;
 
 const MAX_PAYLOAD = 4096;
-const RECIPE_ID = /^[a-z0-9][a-z0-9_-]*$/;
 const WILDCARD = /[#+\u0000]/;
 
 export interface IncomingCommand {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Frame } from '../../capture/frame.js';
 import type { SecretEnvironment } from '../../config/index.js';
-import type { Component } from '../../daemon/lifecycle.js';
+import type { Component } from '../../component.js';
 import { AppError, ErrorCodes, toError } from '../../errors.js';
 import type { Verdict } from '../../judge/verdict.js';
 import type { Logger } from '../../log.js';

@@ -5,8 +5,9 @@
  * that has no business on a plant-wide broker.
  */
 import type { Verdict } from '../../judge/verdict.js';
-import type { CameraHealth, CameraSnapshot } from '../control.js';
+import type { CameraSnapshot } from '../control.js';
 import { INSPECTION_SCHEMA_ID, type InspectionMessage } from './inspection-schema.js';
+import type { CameraState } from '../../capture/camera.js';
 
 export const STATE_SCHEMA_ID = 'anomalygpt-edge/state@1';
 export const REPLY_SCHEMA_ID = 'anomalygpt-edge/command-reply@1';
@@ -83,7 +84,7 @@ export interface StateMessage {
   readonly schema: typeof STATE_SCHEMA_ID;
   readonly camera: string;
   readonly time: string;
-  readonly health: CameraHealth;
+  readonly health: CameraState;
   readonly triggerMode: CameraSnapshot['triggerMode'];
   readonly busy: boolean;
   readonly recipe: CameraSnapshot['recipe'];

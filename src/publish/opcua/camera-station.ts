@@ -17,10 +17,10 @@
  * Inspect() and StartSingleJob use the same single-job path without the ResultReady flag.
  */
 import { DataType, StatusCodes, VariantArrayType, type StatusCode } from 'node-opcua';
-import { isAppError, toError } from '../../errors.js';
+import { isAppError, toError, ErrorCodes } from '../../errors.js';
 import type { Verdict } from '../../judge/verdict.js';
 import type { Logger } from '../../log.js';
-import type { CameraControl, CameraHealth } from '../control.js';
+import type { CameraControl } from '../control.js';
 import type { CameraTags } from './camera-tags.js';
 import { ContinuousJob } from './continuous-job.js';
 import { selectRecipe } from './recipe-command.js';
@@ -29,6 +29,7 @@ import { raiseResultReady } from './result-event.js';
 import type { JobRequest, VisionCommands, VisionSystem } from './vision-system.js';
 import { mainStateFor } from './vision-states.js';
 import { bindCall, handleWrites } from './write-hook.js';
+import type { CameraState } from '../../capture/camera.js';
 
 export interface CameraStationOptions {
   readonly camera: CameraControl;
@@ -55,7 +56,7 @@ export class CameraStation implements VisionCommands {
   readonly #freeRun: boolean;
   readonly #raised = new Set<string>();
   readonly #continuous: ContinuousJob;
-  #health: CameraHealth;
+  #health: CameraState;
   #job: Job | null = null;
   /** Sink verdicts that arrived while a single job ran: their events wait for the job's. */
   #parked: Verdict[] = [];
@@ -94,7 +95,7 @@ export class CameraStation implements VisionCommands {
     this.setHealth(snap.health);
   }
 
-  setHealth(health: CameraHealth): void {
+  setHealth(health: CameraState): void {
     if (this.#closed) return;
     this.#guard('following the camera health', () => {
       this.#health = health;
@@ -186,7 +187,7 @@ export class CameraStation implements VisionCommands {
     this.#tags.setFlag('Busy', false);
     if (this.#vision.states.auto === 'SingleExecution') this.#vision.states.goAuto('Ready', 'auto');
     if (verdict) this.#raiseOnce(verdict, job.id, job.request);
-    else this.#failed(`${isAppError(outcome) ? outcome.code : 'E_UNEXPECTED'}: ${(outcome as Error).message}`, job.id, job.request);
+    else this.#failed(`${isAppError(outcome) ? outcome.code : ErrorCodes.UNEXPECTED}: ${(outcome as Error).message}`, job.id, job.request);
     const parked = this.#parked;
     this.#parked = [];
     for (const p of parked) this.#raiseOnce(p, `${this.id}-${this.#freeRun ? 'free-run' : 'external'}`);

@@ -20,8 +20,9 @@ import {
   type VariantLike,
 } from 'node-opcua';
 import type { Verdict } from '../../judge/verdict.js';
-import type { CameraHealth, CameraSnapshot } from '../control.js';
+import type { CameraSnapshot } from '../control.js';
 import { callableBy, writableBy } from './opcua-security.js';
+import type { CameraState } from '../../capture/camera.js';
 
 export const RESULT_TAGS = ['Pass', 'Fail', 'Score', 'Confidence', 'Locations', 'DefectCount', 'InspectionId'] as const;
 
@@ -186,7 +187,7 @@ export class CameraTags {
     });
   }
 
-  setHealth(health: CameraHealth): void {
+  setHealth(health: CameraState): void {
     this.#set('CameraState', health);
   }
 

@@ -70,7 +70,7 @@ export class ContinuousJob {
           pause = this.#opts.busyRetryMs ?? 10;
         } else {
           pause = this.#opts.failureRetryMs ?? 500;
-          if (!run.stopped) this.#opts.onFailure(`${isAppError(err) ? err.code : 'E_UNEXPECTED'}: ${err.message}`, run.jobId);
+          if (!run.stopped) this.#opts.onFailure(`${isAppError(err) ? err.code : ErrorCodes.UNEXPECTED}: ${err.message}`, run.jobId);
         }
       }
       if (pause > 0 && !run.stopped) {

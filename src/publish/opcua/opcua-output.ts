@@ -11,7 +11,7 @@ import type { SecretEnvironment } from '../../config/index.js';
 import type { Verdict } from '../../judge/verdict.js';
 import type { Logger } from '../../log.js';
 import type { VerdictSink } from '../sink.js';
-import type { Component } from '../../daemon/lifecycle.js';
+import type { Component } from '../../component.js';
 
 export class OpcuaOutput implements Component, VerdictSink {
   readonly name = 'opcua';

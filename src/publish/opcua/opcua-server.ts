@@ -26,7 +26,7 @@ import type { SecretEnvironment } from '../../config/index.js';
 import { AppError, ErrorCodes } from '../../errors.js';
 import type { Verdict } from '../../judge/verdict.js';
 import type { Logger } from '../../log.js';
-import type { Component } from '../../daemon/lifecycle.js';
+import type { Component } from '../../component.js';
 import type { VerdictSink } from '../sink.js';
 import type { DaemonControl } from '../control.js';
 import { CameraStation } from './camera-station.js';

@@ -4,7 +4,7 @@
  * The old recipe stays active when the switch fails (CameraControl.selectRecipe).
  */
 import { DataType, StatusCodes, type StatusCode } from 'node-opcua';
-import { isAppError, toError } from '../../errors.js';
+import { isAppError, toError, ErrorCodes } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { CameraControl } from '../control.js';
 import type { CameraTags } from './camera-tags.js';
@@ -36,7 +36,7 @@ export async function selectRecipe(
     await camera.selectRecipe(recipeId);
   } catch (e) {
     const err = toError(e);
-    const code = isAppError(err) ? err.code : 'E_UNEXPECTED';
+    const code = isAppError(err) ? err.code : ErrorCodes.UNEXPECTED;
     return refuse(recipeErrorStatus(code), `${code}: ${err.message}`);
   }
   const snap = camera.snapshot();

@@ -7,9 +7,10 @@
  */
 import { StatusCodes, type StatusCode } from 'node-opcua';
 import type { Verdict } from '../../judge/verdict.js';
-import type { CameraControl, CameraHealth } from '../control.js';
+import type { CameraControl } from '../control.js';
 import type { CameraTags } from './camera-tags.js';
 import { resultQuality } from './tag-quality.js';
+import type { CameraState } from '../../capture/camera.js';
 
 const QUALITY = {
   good: StatusCodes.Good,
@@ -23,12 +24,12 @@ export class ResultDisplay {
   readonly #camera: CameraControl;
   readonly #freeRun: boolean;
   readonly #staleAfterMs: number;
-  #health: CameraHealth;
+  #health: CameraState;
   #resultReady = false;
   #held: Verdict | undefined;
   #shown: Verdict | undefined;
 
-  constructor(tags: CameraTags, camera: CameraControl, options: { freeRun: boolean; staleAfterMs: number; health: CameraHealth }) {
+  constructor(tags: CameraTags, camera: CameraControl, options: { freeRun: boolean; staleAfterMs: number; health: CameraState }) {
     this.#tags = tags;
     this.#camera = camera;
     this.#freeRun = options.freeRun;
@@ -36,7 +37,7 @@ export class ResultDisplay {
     this.#health = options.health;
   }
 
-  set health(health: CameraHealth) {
+  set health(health: CameraState) {
     this.#health = health;
     this.#tags.setHealth(health);
     this.refresh(Date.now());

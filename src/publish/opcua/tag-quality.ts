@@ -1,3 +1,5 @@
+import type { CameraState } from '../../capture/camera.js';
+import type { TriggerMode } from '../../config/index.js';
 /**
  * The StatusCode rule of the result tags (Pass, Fail, Score, Confidence, Locations,
  * DefectCount, InspectionId, MaskPng). A PLC must be able to tell a fresh result from an old
@@ -17,20 +19,19 @@
  * verdict), with its source timestamp = capture time, so a client can still see what it was.
  * Status tags (Busy, ResultReady, CameraState, Heartbeat, Recipe, Model) are always Good.
  */
-import type { CameraHealth } from '../control.js';
 
 export type TagQuality = 'good' | 'waiting' | 'no-communication' | 'last-usable';
 
 export interface QualityInput {
-  readonly health: CameraHealth;
-  readonly triggerMode: 'free-run' | 'on-demand';
+  readonly health: CameraState;
+  readonly triggerMode: TriggerMode;
   /** Capture time of the last verdict shown, or null when none yet. */
   readonly lastCapturedAt: number | null;
   readonly now: number;
   readonly staleAfterMs: number;
 }
 
-const DOWN: ReadonlySet<CameraHealth> = new Set(['reconnecting', 'ended', 'stopped']);
+const DOWN: ReadonlySet<CameraState> = new Set(['reconnecting', 'ended', 'stopped']);
 
 export function resultQuality(input: QualityInput): TagQuality {
   const down = DOWN.has(input.health);

@@ -13,7 +13,7 @@
  * receives then says truthfully why the state changed.
  */
 import { promoteToStateMachine, type TransitionSelector, type UAObject, type UAStateMachineEx, type UATransitionEx } from 'node-opcua';
-import type { CameraHealth } from '../control.js';
+import type { CameraState } from '../../capture/camera.js';
 
 export type MainState = 'Preoperational' | 'Operational' | 'Halted' | 'Error';
 export type AutoState = 'Initialized' | 'Ready' | 'SingleExecution' | 'ContinuousExecution';
@@ -26,7 +26,7 @@ export type Cause = 'auto' | 'method' | 'stop' | 'abort';
  * failed and recovers by itself (Error → ErrorToOperationalAuto); one whose source ended or
  * that was stopped does nothing until it is restarted (Halted).
  */
-export function mainStateFor(health: CameraHealth): MainState {
+export function mainStateFor(health: CameraState): MainState {
   switch (health) {
     case 'starting':
       return 'Preoperational';

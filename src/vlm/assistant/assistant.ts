@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { AnomalyGpt, type ImageInput, type LlmImageInputs } from '../anomalygpt.js';
 import type { Conversation } from '../conversation.js';
 import type { Frame } from '../../capture/frame.js';
-import type { Component } from '../../daemon/lifecycle.js';
+import type { Component } from '../../component.js';
 import { AppError, ErrorCodes, toError } from '../../errors.js';
 import type { ExecutionProviderName } from '../../inference/ort-session.js';
 import type { Verdict } from '../../judge/verdict.js';

@@ -17,10 +17,11 @@ import type { SecretEnvironment } from '../../../src/config/index.js';
 import { loadOpenCv } from '../../../src/capture/opencv.js';
 import { AppError, ErrorCodes } from '../../../src/errors.js';
 import type { Verdict } from '../../../src/judge/verdict.js';
-import type { CameraControl, CameraHealth, CameraSnapshot, DaemonControl } from '../../../src/publish/control.js';
+import type { CameraControl, CameraSnapshot, DaemonControl } from '../../../src/publish/control.js';
 import { MqttConfigSchema, type MqttConfig } from '../../../src/config/mqtt.js';
 import { MqttPublisher } from '../../../src/publish/mqtt/mqtt-publisher.js';
 import { createLogger, type Logger } from '../../../src/log.js';
+import type { CameraState } from '../../../src/capture/camera.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -76,7 +77,7 @@ type Sink = (v: Verdict) => Promise<void> | void;
 export class TestCamera implements CameraControl {
   seq = 0;
   recipe = 'bottle';
-  health: CameraHealth = 'streaming';
+  health: CameraState = 'streaming';
   busy = false;
   readonly selected: string[] = [];
   readonly counters = { inspected: 0, passed: 0, failed: 0, dropped: 0, errors: 0 };
@@ -133,16 +134,16 @@ export class TestCamera implements CameraControl {
 }
 
 export class TestControl implements DaemonControl {
-  readonly #listeners = new Set<(id: string, h: CameraHealth) => void>();
+  readonly #listeners = new Set<(id: string, h: CameraState) => void>();
   constructor(readonly cameras: TestCamera[]) {}
   camera(id: string): TestCamera | undefined {
     return this.cameras.find((c) => c.id === id);
   }
-  onHealth(listener: (cameraId: string, health: CameraHealth) => void): () => void {
+  onHealth(listener: (cameraId: string, health: CameraState) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
-  setHealth(id: string, h: CameraHealth): void {
+  setHealth(id: string, h: CameraState): void {
     this.camera(id)!.health = h;
     for (const l of this.#listeners) l(id, h);
   }

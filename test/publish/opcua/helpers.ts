@@ -21,9 +21,11 @@ import {
 import { AppError, ErrorCodes } from '../../../src/errors.js';
 import type { Verdict } from '../../../src/judge/verdict.js';
 import { createLogger, type Logger } from '../../../src/log.js';
-import type { CameraControl, CameraHealth, CameraSnapshot, DaemonControl } from '../../../src/publish/control.js';
+import type { CameraControl, CameraSnapshot, DaemonControl } from '../../../src/publish/control.js';
 import { OpcuaConfigSchema, type OpcuaConfig } from '../../../src/config/opcua.js';
 import { OpcuaServer } from '../../../src/publish/opcua/opcua-server.js';
+import type { CameraState } from '../../../src/capture/camera.js';
+import type { TriggerMode } from '../../../src/config/index.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -43,8 +45,8 @@ export const ONE_PIXEL_PNG = Buffer.from(
 
 export class TestCamera implements CameraControl {
   readonly id: string;
-  health: CameraHealth;
-  readonly triggerMode: 'free-run' | 'on-demand';
+  health: CameraState;
+  readonly triggerMode: TriggerMode;
   delayMs = 0;
   /** Error code the next trigger() rejects with. */
   failNext: AppError | undefined;
@@ -56,9 +58,9 @@ export class TestCamera implements CameraControl {
   seq = 0;
   triggers = 0;
   #busy = false;
-  #listeners: Array<(id: string, h: CameraHealth) => void>;
+  #listeners: Array<(id: string, h: CameraState) => void>;
 
-  constructor(id: string, triggerMode: 'free-run' | 'on-demand', health: CameraHealth, listeners: Array<(id: string, h: CameraHealth) => void>) {
+  constructor(id: string, triggerMode: TriggerMode, health: CameraState, listeners: Array<(id: string, h: CameraState) => void>) {
     this.id = id;
     this.triggerMode = triggerMode;
     this.health = health;
@@ -78,7 +80,7 @@ export class TestCamera implements CameraControl {
     };
   }
 
-  setHealth(h: CameraHealth): void {
+  setHealth(h: CameraState): void {
     this.health = h;
     for (const l of this.#listeners) l(this.id, h);
   }
@@ -136,9 +138,9 @@ export class TestCamera implements CameraControl {
 
 export class TestControl implements DaemonControl {
   readonly cameras: TestCamera[];
-  readonly #listeners: Array<(id: string, h: CameraHealth) => void> = [];
+  readonly #listeners: Array<(id: string, h: CameraState) => void> = [];
 
-  constructor(specs: Array<{ id: string; mode?: 'free-run' | 'on-demand'; health?: CameraHealth }>) {
+  constructor(specs: Array<{ id: string; mode?: TriggerMode; health?: CameraState }>) {
     this.cameras = specs.map((s) => new TestCamera(s.id, s.mode ?? 'on-demand', s.health ?? 'streaming', this.#listeners));
   }
 
@@ -146,7 +148,7 @@ export class TestControl implements DaemonControl {
     return this.cameras.find((c) => c.id === id);
   }
 
-  onHealth(listener: (id: string, h: CameraHealth) => void): () => void {
+  onHealth(listener: (id: string, h: CameraState) => void): () => void {
     this.#listeners.push(listener);
     return () => this.#listeners.splice(this.#listeners.indexOf(listener), 1);
   }

@@ -7,7 +7,8 @@
 import t from 'tap';
 import type { ClientSession, DataValue } from 'node-opcua';
 import type { Verdict } from '../../../src/judge/verdict.js';
-import type { CameraHealth, CameraSnapshot, DaemonControl, CameraControl } from '../../../src/publish/control.js';
+import type { CameraSnapshot, DaemonControl, CameraControl } from '../../../src/publish/control.js';
+import type { CameraState } from '../../../src/capture/camera.js';
 
 const { AttributeIds, ClientMonitoredItem, ClientSubscription, DataType, TimestampsToReturn } = await import('node-opcua');
 const { openSession, sleep, startServer, until } = await import('./helpers.js');
@@ -59,7 +60,7 @@ t.test('trigger → ResultReady with the default bundle on this CPU', async (t) 
     },
     selectRecipe: async () => undefined,
   };
-  const control: DaemonControl = { cameras: [camera], camera: (id) => (id === 'cam1' ? camera : undefined), onHealth: (_l: (id: string, h: CameraHealth) => void) => () => undefined };
+  const control: DaemonControl = { cameras: [camera], camera: (id) => (id === 'cam1' ? camera : undefined), onHealth: (_l: (id: string, h: CameraState) => void) => () => undefined };
   const fx = await startServer(control as never, {}, { trustClient: true });
   sink = (v) => fx.server.publish(v, undefined as never);
   t.teardown(() => fx.server.stop());

@@ -37,7 +37,7 @@ async function daemon(t: Test, name: string, assistant: Record<string, unknown>,
   const started = await app.start();
   t.ok(started.ok, `daemon started (${started.failures.map((f) => f.error.message).join('; ')})`);
   t.teardown(() => app.stop());
-  const a = app.statusAddress()!;
+  const a = app.httpAddress()!;
   return { app, base: `http://${a.host}:${a.port}` };
 }
 
