@@ -48,4 +48,4 @@ log "npm run build"
 npm run build
 log "npm run build:models (default bundle from the MobileNetV2 that nsfwjs ships)"
 npm run build:models
-log "ready: start the daemon with 'npm start' (or: node dist/src/main.js run --config FILE)"
+log "ready: start the daemon with 'npm start' (or: node dist/main.js run --config FILE)"

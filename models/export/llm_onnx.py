@@ -4,7 +4,7 @@
            past_key_values.{i}.key / .value [1,kv,P,d] f32
   outputs  logits [1,S,V], present.{i}.key / .value [1,kv,T,d]
 
-S, P and T are dynamic (names as models/llm/llama-graph.ts writes them). The trace runs with
+S, P and T are dynamic (names as tools/models/llm/llama-graph.ts writes them). The trace runs with
 S = 3 and P = 2 so no size is specialised to 0 or 1. Opset 17. A float32 7B decoder is ~27 GB:
 torch then writes one file per tensor, and `consolidate_external_data` streams them into one
 `llm.onnx.data` (never holding all weights twice), which onnxruntime resolves next to the model.

@@ -1,5 +1,5 @@
 """int4 weight-only quantisation of an ONNX LLM decoder (issue 4: "a quantized Vicuna (ONNX, int4,
-fed inputs_embeds)"). Works on the TS-built Llama graphs (models/llm/llama-graph.ts) and on
+fed inputs_embeds)"). Works on the TS-built Llama graphs (tools/models/llm/llama-graph.ts) and on
 torch.onnx exports of the same interface (src/vlm/llm/llm-interface.ts); the interface (inputs,
 outputs, KV cache) is untouched, only weight MatMuls change.
 

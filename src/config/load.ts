@@ -26,7 +26,7 @@ export interface ValidateOptions extends SecretEnvironment {
   checkSecrets?: boolean;
 }
 
-/** The package root (folder of our package.json), from `src/config/` or `dist/src/config/`. */
+/** The package root (folder of our package.json), from `src/config/` or `dist/config/`. */
 export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {

@@ -9,18 +9,12 @@ import { FolderSource } from '../../src/capture/folder-source.js';
 import { OpenCvSource } from '../../src/capture/opencv-source.js';
 import type { Frame } from '../../src/capture/frame.js';
 import type { CaptureLogger, FrameSource, SourceCounters } from '../../src/capture/frame-source.js';
+import { until } from '../support/wait.js';
 
 const logger: CaptureLogger = { warn: () => {}, info: () => {}, debug: () => {} };
 const tick = () => new Promise<void>((r) => setImmediate(r));
 async function flush(rounds = 20) {
   for (let i = 0; i < rounds; i++) await tick();
-}
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 1));
-  }
 }
 
 /** Timers the test steps by hand; records every delay asked for. */

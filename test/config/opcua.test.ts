@@ -16,7 +16,7 @@ const { resultQuality } = await import('../../src/publish/opcua/tag-quality.js')
 const { verdictContent } = await import('../../src/publish/opcua/result-event.js');
 const { listCertificates, matchThumbprint, moveCertificate } = await import('../../src/publish/opcua/pki-store.js');
 const { OpcuaServer } = await import('../../src/publish/opcua/opcua-server.js');
-const { TestControl, quietLogger } = await import('../publish/opcua/helpers.js');
+const { TestControl, silentLogger } = await import('../publish/opcua/helpers.js');
 
 t.test('config defaults are the production ones', async (t) => {
   const c = Value.Default(OpcuaConfigSchema, {}) as Record<string, unknown>;
@@ -70,10 +70,10 @@ t.test('users: passwords from secrets, roles, refusals', async (t) => {
 
 t.test('a server nobody could log in to is a configuration error', async (t) => {
   const config = Value.Default(OpcuaConfigSchema, { enabled: true }) as never;
-  t.throws(() => new OpcuaServer(config, quietLogger(), new TestControl([{ id: 'c' }]), t.testdir()), { code: 'E_CONFIG_INVALID', message: /no users/ });
+  t.throws(() => new OpcuaServer(config, silentLogger(), new TestControl([{ id: 'c' }]), t.testdir()), { code: 'E_CONFIG_INVALID', message: /no users/ });
   const anon = Value.Default(OpcuaConfigSchema, { enabled: true, allowAnonymous: true, pkiDirectory: 'pki' }) as never;
   const dir = t.testdir();
-  t.equal(new OpcuaServer(anon, quietLogger(), new TestControl([{ id: 'c' }]), dir).pkiDirectory, join(dir, 'pki'), 'PKI under the state directory');
+  t.equal(new OpcuaServer(anon, silentLogger(), new TestControl([{ id: 'c' }]), dir).pkiDirectory, join(dir, 'pki'), 'PKI under the state directory');
 });
 
 t.test('result tag quality rule', async (t) => {
@@ -136,7 +136,7 @@ t.test('a port already in use fails start() with the reason, and releases what i
   const port = (blocker.address() as { port: number }).port;
   const control = new TestControl([{ id: 'c' }]);
   const config = Value.Default(OpcuaConfigSchema, { enabled: true, allowAnonymous: true, host: '127.0.0.1', hostname: '127.0.0.1', port, shutdownTimeoutMs: 0 }) as never;
-  const server = new OpcuaServer(config, quietLogger(), control, t.testdir());
+  const server = new OpcuaServer(config, silentLogger(), control, t.testdir());
   await t.rejects(server.start(new AbortController().signal), { message: /EADDRINUSE/ });
   await server.stop();
   t.equal(server.endpointUrl, undefined, 'nothing left running');

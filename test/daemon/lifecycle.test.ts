@@ -1,23 +1,10 @@
 import t from 'tap';
 import { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
 import type { Component } from '../../src/component.js';
 import { Lifecycle, handleStopSignals } from '../../src/daemon/lifecycle.js';
-import { createLogger, componentLogger } from '../../src/log.js';
-
-/** A logger whose JSON lines are kept for assertions. */
-function capturingLogger() {
-  const lines: Array<Record<string, any>> = [];
-  const destination = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
-  return { logger: createLogger({ level: 'debug', destination }), lines };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { componentLogger } from '../../src/log.js';
+import { sleep } from '../support/wait.js';
+import { capturingLogger } from '../support/logger.js';
 
 /** A component that records its calls in a shared journal. */
 function part(name: string, journal: string[], behaviour: { startMs?: number; stop?: 'hang' | 'throw'; start?: 'throw' | 'wait-abort' } = {}): Component {

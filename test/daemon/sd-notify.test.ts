@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { SdNotifier, Watchdog, notifySocketAddress, watchdogIntervalMs } from '../../src/daemon/sd-notify.js';
-import { createLogger } from '../../src/log.js';
+import { sleep, until } from '../support/wait.js';
+import { capturingLogger } from '../support/logger.js';
 
 interface Server {
   bind(path: string): void;
@@ -14,18 +14,6 @@ interface Server {
   on(ev: 'error', fn: (e: Error) => void): void;
 }
 const unix = createRequire(import.meta.url)('unix-dgram') as { createSocket(type: 'unix_dgram'): Server };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function capturingLogger() {
-  const lines: Array<Record<string, any>> = [];
-  const destination = new Writable({
-    write(chunk, _e, cb) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
-  return { logger: createLogger({ level: 'debug', destination }), lines };
-}
 
 /** A real datagram socket standing in for systemd's notify socket (short path: sun_path is 108 bytes). */
 function fakeSystemd(t: Test) {
@@ -41,11 +29,6 @@ function fakeSystemd(t: Test) {
     rmSync(dir, { recursive: true, force: true });
   });
   return { path, received };
-}
-
-async function until(cond: () => boolean, ms = 2000) {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await sleep(5);
 }
 
 t.test('without NOTIFY_SOCKET it does nothing', async (t) => {

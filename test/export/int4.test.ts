@@ -9,7 +9,7 @@ import t from 'tap';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { convertLlama2c } from '../../models/llm/convert-llama2c.js';
+import { convertLlama2c } from '../../tools/models/llm/convert-llama2c.js';
 import { GraphBuilder } from '../../src/inference/onnx-graph.js';
 import type { LlmBundle } from '../../src/vlm/llm/llm-bundle.js';
 import { createRng } from '../../src/util/prng.js';

@@ -6,15 +6,14 @@
 import { loadOpenCv, type Mat } from '../../src/capture/opencv.js';
 import { SimSource } from '../../src/capture/sim/sim-source.js';
 import { openEngine, type Engine } from '../../src/fewshot/engine.js';
-import { createLogger, type Logger } from '../../src/log.js';
 import { mulberry32 } from '../../src/util/prng.js';
 
 
 import { REPO_ROOT, defaultBundleDir } from '../support/bundle.js';
+import { silentLogger } from '../support/logger.js';
+export { silentLogger };
 
 export { REPO_ROOT, defaultBundleDir };
-
-export const silentLogger = (): Logger => createLogger({ level: 'silent' });
 
 /** The default bundle on the CPU provider, one intra-op thread. */
 export async function cpuEngine(taps?: readonly string[]): Promise<Engine> {

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Value } from '@sinclair/typebox/value';
 import { BundleManifestSchema } from '../../src/fewshot/bundle-manifest.js';
-import { buildDefaultBundle, nsfwjsModelDir } from '../../models/build-default-bundle.js';
-import { convertToOnnx, DEFAULT_TAPS, loadTfjsLayersModel } from '../../models/tfjs-to-onnx.js';
-import { compareWithTfjs, sampleInput, seededInput } from '../../models/verify-default-bundle.js';
+import { buildDefaultBundle, nsfwjsModelDir } from '../../tools/models/build-default-bundle.js';
+import { convertToOnnx, DEFAULT_TAPS, loadTfjsLayersModel } from '../../tools/models/tfjs-to-onnx.js';
+import { compareWithTfjs, sampleInput, seededInput } from '../../tools/models/verify-default-bundle.js';
 
 // Observed max abs error / max |tfjs value| is ~3e-6 (float32 rounding, BN folding);
 // a wrong pad, kernel layout or BN fold gives errors of order 1e-1.

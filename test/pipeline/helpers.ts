@@ -8,47 +8,18 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { loadOpenCv } from '../../src/capture/opencv.js';
 import { SimSource } from '../../src/capture/sim/sim-source.js';
 import type { Frame } from '../../src/capture/frame.js';
 import type { Verdict } from '../../src/judge/verdict.js';
-import { createLogger, type Logger } from '../../src/log.js';
 
 import { REPO_ROOT, defaultBundleDir } from '../support/bundle.js';
+import { sleep, until } from '../support/wait.js';
+export { sleep, until };
+import { capturingLogger, silentLogger, type LogLine } from '../support/logger.js';
+export { capturingLogger, silentLogger, type LogLine };
 
 export { REPO_ROOT, defaultBundleDir };
-
-export interface LogLine {
-  level: number;
-  msg: string;
-  component?: string;
-  [key: string]: unknown;
-}
-
-/** A real pino logger whose JSON lines are kept for assertions. */
-export function capturingLogger(level: 'debug' | 'info' | 'warn' = 'info'): { logger: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const destination = new Writable({
-    write(chunk, _e, cb) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as LogLine);
-      cb();
-    },
-  });
-  return { logger: createLogger({ level, destination }), lines };
-}
-
-export const silentLogger = (): Logger => createLogger({ level: 'silent' });
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function until(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`${what} not reached within ${ms} ms`);
-    await sleep(5);
-  }
-}
 
 /** Renders of a simulated camera written as PNG files: `clean` good parts or frames as delivered. */
 export async function writeSimImages(

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildDefaultBundle } from '../../models/build-default-bundle.js';
+import { buildDefaultBundle } from '../../tools/models/build-default-bundle.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const REPO_BUNDLE = join(REPO_ROOT, 'models', 'bundles', 'mobilenetv2-nsfwjs');

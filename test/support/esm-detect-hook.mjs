@@ -4,7 +4,7 @@
 // (e.g. @peculiar/webcrypto's `build/webcrypto.es.js`, reached through its "import" export
 // condition) and loads it as ESM. tap's TypeScript loader (ts-node) still classifies such files
 // as CommonJS, so `import { Crypto } from '@peculiar/webcrypto'` fails with "does not provide an
-// export named 'Crypto'" — under tap only; `node dist/src/main.js` is not affected.
+// export named 'Crypto'" — under tap only; `node dist/main.js` is not affected.
 //
 // This hook restores Node's own rule for dependencies: a node_modules `.js` file that ts-node
 // would load as CommonJS but that does not parse as a script and has import/export statements

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import onnxProto from 'onnx-proto';
-import { buildTinyBundle, TINY_DIMS } from '../../models/anomalygpt/build-tiny-bundle.js';
+import { buildTinyBundle, TINY_DIMS } from '../../tools/fixtures/anomalygpt/build-tiny-bundle.js';
 import { AnomalyGpt, type Analysis, type ImageInput } from '../../src/vlm/anomalygpt.js';
 import { assemblePrefix, prefixLength, questionTokens, segmentLengths } from '../../src/vlm/llm-input.js';
 import { ASSISTANT_TAIL, HUMAN_IMG_OPEN, IMG_CLOSE } from '../../src/vlm/prompt-format.js';

@@ -1,5 +1,5 @@
 /**
- * Loading an LLM bundle folder (models/llm/convert-llama2c.ts writes one; the Vicuna export will
+ * Loading an LLM bundle folder (tools/models/llm/convert-llama2c.ts writes one; the Vicuna export will
  * write the same): manifest checked against its schema, every file present and matching its
  * sha256, the tokenizer and embedding table matching the decoder's vocabulary, and the graph
  * implementing the interface — all at load time, so nothing fails mid-inspection.

@@ -1,6 +1,6 @@
 /**
  * The ONNX LLM interface: one decoder graph, the same for the stories260K test model (converted
- * by models/llm/convert-llama2c.ts) and for the real Vicuna-7B export (SPEC §8), so the runtime
+ * by tools/models/llm/convert-llama2c.ts) and for the real Vicuna-7B export (SPEC §8), so the runtime
  * never knows which one it drives. Names follow Hugging Face / onnxruntime-genai exports, so an
  * HF-exported decoder (optimum, the genai model builder with embeddings excluded) plugs in.
  *

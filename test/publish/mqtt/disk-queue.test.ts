@@ -3,11 +3,11 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DiskQueue } from '../../../src/publish/mqtt/disk-queue.js';
 import { decodeRecord, encodeRecord, CorruptRecordError } from '../../../src/publish/mqtt/queue-record.js';
-import { quietLogger } from './fixtures.js';
+import { silentLogger } from './fixtures.js';
 
 const msg = (i: number, size = 10) => ({ topic: `t/${i}`, payload: Buffer.alloc(size, i & 255) });
 const queue = (dir: string, over: Partial<{ maxMessages: number; maxBytes: number; fsync: boolean; cacheBytes: number }> = {}) =>
-  new DiskQueue({ directory: dir, maxMessages: 1000, maxBytes: 1e9, fsync: true, logger: quietLogger(), ...over });
+  new DiskQueue({ directory: dir, maxMessages: 1000, maxBytes: 1e9, fsync: true, logger: silentLogger(), ...over });
 
 async function drain(q: DiskQueue): Promise<string[]> {
   const out: string[] = [];

@@ -8,7 +8,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Value } from '@sinclair/typebox/value';
 import { connectAsync, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
@@ -20,18 +19,12 @@ import type { Verdict } from '../../../src/judge/verdict.js';
 import type { CameraControl, CameraSnapshot, DaemonControl } from '../../../src/publish/control.js';
 import { MqttConfigSchema, type MqttConfig } from '../../../src/config/mqtt.js';
 import { MqttPublisher } from '../../../src/publish/mqtt/mqtt-publisher.js';
-import { createLogger, type Logger } from '../../../src/log.js';
+import type { Logger } from '../../../src/log.js';
 import type { CameraState } from '../../../src/capture/camera.js';
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`${what}: not reached within ${ms} ms`);
-    await sleep(10);
-  }
-}
+import { sleep, until } from '../../support/wait.js';
+export { sleep, until };
+import { capturingLogger, silentLogger } from '../../support/logger.js';
+export { capturingLogger, silentLogger };
 
 /**
  * A binary 0/255 mask PNG from OpenCV. `noise` fills a band with random pixels so the PNG does
@@ -160,25 +153,11 @@ export function tempDir(prefix = 'agpt-mqtt-'): { dir: string; remove: () => voi
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A real pino logger whose JSON lines are kept for assertions. */
-export function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk, _e, cb) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { logger: createLogger({ level: 'info', destination }), lines };
-}
-
-export const quietLogger = (): Logger => createLogger({ level: (process.env.TEST_LOG as 'debug' | undefined) ?? 'silent' });
-
 /** A publisher wired to the control's cameras the way the daemon's fan-out is. */
 export function makePublisher(
   control: TestControl, config: MqttConfig, stateDirectory: string, extra: { logger?: Logger; secrets?: SecretEnvironment } = {},
 ): MqttPublisher {
-  const p = new MqttPublisher({ config, stateDirectory, control, logger: extra.logger ?? quietLogger(), stopTimeoutMs: 1500, ...(extra.secrets ? { secrets: extra.secrets } : {}) });
+  const p = new MqttPublisher({ config, stateDirectory, control, logger: extra.logger ?? silentLogger(), stopTimeoutMs: 1500, ...(extra.secrets ? { secrets: extra.secrets } : {}) });
   for (const cam of control.cameras) cam.sink = (v) => p.publish(v, frameOf(v));
   return p;
 }

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MqttPublisher } from '../../../src/publish/mqtt/mqtt-publisher.js';
 import { Mosquitto, mosquittoMissing } from '../../support/mosquitto.js';
-import { Recorder, TestCamera, frameOf, TestControl, makePublisher, mqttConfig, quietLogger, tempDir, until } from './fixtures.js';
+import { Recorder, TestCamera, frameOf, TestControl, makePublisher, mqttConfig, silentLogger, tempDir, until } from './fixtures.js';
 
 const missing = mosquittoMissing();
 if (missing) t.plan(0, missing);
@@ -29,7 +29,7 @@ t.test('password file + ACL: env and systemd-credential passwords; denied publis
   const control = new TestControl([cam]);
   const alice = new MqttPublisher({
     config: mqttConfig({ ...base, password: { env: 'AGPT_MQTT_PW' } }), stateDirectory: path.join(state.dir, 'a'),
-    control, logger: quietLogger(), secrets: { env: { AGPT_MQTT_PW: 'alice-pw' } },
+    control, logger: silentLogger(), secrets: { env: { AGPT_MQTT_PW: 'alice-pw' } },
   });
   cam.sink = (v) => alice.publish(v, frameOf(v));
   await alice.start(new AbortController().signal);
@@ -44,7 +44,7 @@ t.test('password file + ACL: env and systemd-credential passwords; denied publis
   writeFileSync(path.join(creds, 'mqtt-password'), 'alice-pw\n');
   const viaCred = new MqttPublisher({
     config: mqttConfig({ ...base, clientId: 'cred', password: { credential: 'mqtt-password' } }), stateDirectory: path.join(state.dir, 'c'),
-    control, logger: quietLogger(), secrets: { env: {}, credentialsDirectory: creds },
+    control, logger: silentLogger(), secrets: { env: {}, credentialsDirectory: creds },
   });
   cam.sink = (v) => viaCred.publish(v, frameOf(v));
   await viaCred.start(new AbortController().signal);
@@ -54,7 +54,7 @@ t.test('password file + ACL: env and systemd-credential passwords; denied publis
 
   // a missing secret is a config error at construction (exit 78), not a reconnect loop
   t.throws(() => new MqttPublisher({
-    config: mqttConfig({ ...base, password: { env: 'UNSET_PW' } }), stateDirectory: state.dir, control, logger: quietLogger(), secrets: { env: {} },
+    config: mqttConfig({ ...base, password: { env: 'UNSET_PW' } }), stateDirectory: state.dir, control, logger: silentLogger(), secrets: { env: {} },
   }), { code: 'E_CONFIG_INVALID', message: /UNSET_PW/ });
 
   // bob may only read: MQTT 5 PUBACK "Not authorized" (0x87) → kept on disk, shown in status

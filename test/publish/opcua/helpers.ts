@@ -8,7 +8,6 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Value } from '@sinclair/typebox/value';
 import {
   MessageSecurityMode,
@@ -20,22 +19,16 @@ import {
 } from 'node-opcua';
 import { AppError, ErrorCodes } from '../../../src/errors.js';
 import type { Verdict } from '../../../src/judge/verdict.js';
-import { createLogger, type Logger } from '../../../src/log.js';
+import type { Logger } from '../../../src/log.js';
 import type { CameraControl, CameraSnapshot, DaemonControl } from '../../../src/publish/control.js';
 import { OpcuaConfigSchema, type OpcuaConfig } from '../../../src/config/opcua.js';
 import { OpcuaServer } from '../../../src/publish/opcua/opcua-server.js';
 import type { CameraState } from '../../../src/capture/camera.js';
 import type { TriggerMode } from '../../../src/config/index.js';
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function until(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`${what} not reached within ${ms} ms`);
-    await sleep(5);
-  }
-}
+import { sleep, until } from '../../support/wait.js';
+export { sleep, until };
+import { capturingLogger, silentLogger } from '../../support/logger.js';
+export { capturingLogger, silentLogger };
 
 /** 1×1 white greyscale PNG: a real mask image for the MaskPng tag. */
 export const ONE_PIXEL_PNG = Buffer.from(
@@ -185,20 +178,6 @@ export function opcuaConfig(overrides: Partial<OpcuaConfig>): OpcuaConfig {
   return config;
 }
 
-export const quietLogger = (): Logger => createLogger({ level: 'silent' });
-
-/** A real pino logger whose JSON lines are kept for assertions. */
-export function capturingLogger(): { logger: Logger; lines: Array<{ level: number; msg: string; [k: string]: unknown }> } {
-  const lines: Array<{ level: number; msg: string }> = [];
-  const destination = new Writable({
-    write(chunk, _e, cb) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as { level: number; msg: string });
-      cb();
-    },
-  });
-  return { logger: createLogger({ level: 'info', destination }), lines };
-}
-
 export interface Fixture {
   readonly server: OpcuaServer;
   readonly control: TestControl;
@@ -234,7 +213,7 @@ export async function startServer(
     mkdirSync(trusted, { recursive: true });
     copyFileSync(certificate, join(trusted, 'test-client.pem'));
   }
-  const server = new OpcuaServer(cfg, options.logger ?? quietLogger(), control, stateDir, { secrets: SECRETS });
+  const server = new OpcuaServer(cfg, options.logger ?? silentLogger(), control, stateDir, { secrets: SECRETS });
   for (const c of control.cameras) c.sink = (v) => server.publish(v, undefined as never);
   await server.start(new AbortController().signal);
   return { server, control, endpoint: `opc.tcp://127.0.0.1:${port}`, stateDir, clientPki, ns: server.namespaceIndex };

@@ -12,7 +12,7 @@ import type { CliContext } from '../../../src/cli/cli-context.js';
 import type { Fixture, Session } from './helpers.js';
 
 const { AttributeIds, DataType, MessageSecurityMode, UserTokenType } = await import('node-opcua');
-const { TestControl, capturingLogger, openSession, quietLogger, sleep, startServer, clientCertificate } = await import('./helpers.js');
+const { TestControl, capturingLogger, openSession, silentLogger, sleep, startServer, clientCertificate } = await import('./helpers.js');
 const { opcuaCommand } = await import('../../../src/cli/opcua-command.js');
 
 const control = new TestControl([{ id: 'cam1' }]);
@@ -26,7 +26,7 @@ t.teardown(async () => fx?.server.stop());
 
 function cli(): { ctx: CliContext; out: string[] } {
   const out: string[] = [];
-  return { ctx: { logger: quietLogger(), io: { out: (s) => void out.push(s), err: (s) => void out.push(s) } }, out };
+  return { ctx: { logger: silentLogger(), io: { out: (s) => void out.push(s), err: (s) => void out.push(s) } }, out };
 }
 const pki = () => join(fx.stateDir, 'opcua-pki');
 const node = (tag: string) => `ns=${fx.ns};s=cam1.${tag}`;

@@ -1,13 +1,13 @@
 /**
  * The assistant inside the real daemon (issue 4): the default bundle's few-shot judge on a
- * simulated on-demand camera, the tiny AnomalyGPT bundle (models/anomalygpt/build-tiny-bundle.ts)
+ * simulated on-demand camera, the tiny AnomalyGPT bundle (tools/fixtures/anomalygpt/build-tiny-bundle.ts)
  * giving LLM verdicts per assistant.mode, and the dialogue API over real HTTP (JSON and SSE).
  * The tiny bundle has random weights: what is checked is the plumbing (who decides, P(yes)
  * consistency, KV reuse across turns, bounds, errors), not the answers' wording.
  */
 import t, { type Test } from 'tap';
 import { join } from 'node:path';
-import { buildTinyBundle } from '../../../models/anomalygpt/build-tiny-bundle.js';
+import { buildTinyBundle } from '../../../tools/fixtures/anomalygpt/build-tiny-bundle.js';
 import { validateConfig } from '../../../src/config/index.js';
 import { App } from '../../../src/daemon/app.js';
 import { isAppError } from '../../../src/errors.js';

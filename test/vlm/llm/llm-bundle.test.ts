@@ -6,7 +6,7 @@ import t from 'tap';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { convertLlama2c } from '../../../models/llm/convert-llama2c.js';
+import { convertLlama2c } from '../../../tools/models/llm/convert-llama2c.js';
 import { ErrorCodes } from '../../../src/errors.js';
 import { parseLlama2cCheckpoint } from '../../../src/vlm/llm/checkpoint.js';
 import type { LlmManifest } from '../../../src/vlm/llm/llm-manifest.js';

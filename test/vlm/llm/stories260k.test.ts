@@ -7,7 +7,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { convertLlama2c } from '../../../models/llm/convert-llama2c.js';
+import { convertLlama2c } from '../../../tools/models/llm/convert-llama2c.js';
 import { ErrorCodes } from '../../../src/errors.js';
 import { readLlama2cCheckpoint } from '../../../src/vlm/llm/checkpoint.js';
 import type { LlmBundle } from '../../../src/vlm/llm/llm-bundle.js';

@@ -3,7 +3,7 @@
  * with the KV cache vs recomputing the whole prefix every step. Without a bundle folder it
  * converts ../shared/data/llm/stories260K into a temp folder first.
  *
- *   node dist/models/llm/bench-llm.js [bundleDir] [--threads N] [--tokens N] [--runs N]
+ *   node dist-tools/tools/bench/bench-llm.js [bundleDir] [--threads N] [--tokens N] [--runs N]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadLlmBundle, type LlmBundle } from '../../src/vlm/llm/llm-bundle.js';
 import { createLogger } from '../../src/log.js';
-import { convertLlama2c } from './convert-llama2c.js';
+import { convertLlama2c } from '../models/llm/convert-llama2c.js';
 
 export interface LlmBenchResult {
   readonly bundle: string;

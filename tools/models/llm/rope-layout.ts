@@ -7,7 +7,7 @@
  * permutation, so every q·k dot product, and therefore the logits, are unchanged; only the
  * channel order inside the cached keys differs. Vicuna comes through HF, already permuted.
  */
-import type { LlamaWeights } from '../../src/vlm/llm/checkpoint.js';
+import type { LlamaWeights } from '../../../src/vlm/llm/checkpoint.js';
 
 /** Row permutation of one stacked [layers, heads·d, in] tensor into the HF order. */
 export function permuteRowsToHalf(w: Float32Array, layers: number, heads: number, headDim: number, inDim: number): Float32Array {

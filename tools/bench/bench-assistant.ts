@@ -4,7 +4,7 @@
  * the assistant), N triggers each, trigger → verdict latency p50 / p99, and how many verdicts the
  * LLM made. All modes in one run, so the ratios compare like with like.
  *
- *   node dist/models/anomalygpt/bench-assistant.js [--n 60] [--threads 1] [--bundle DIR]
+ *   node dist-tools/tools/bench/bench-assistant.js [--n 60] [--threads 1] [--bundle DIR]
  *
  * With the tiny random bundle the LLM is 2 layers × 64 wide: the figures show the daemon's
  * overhead and the ImageBind-shaped vision path, not a 7B prefill (README, models/README.md).
@@ -13,13 +13,12 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ASSISTANT_MODES } from '../../src/config/assistant.js';
 import { validateConfig } from '../../src/config/index.js';
 import { App } from '../../src/daemon/app.js';
 import { createLogger } from '../../src/log.js';
-import { buildDefaultBundle } from '../build-default-bundle.js';
-import { buildTinyBundle } from './build-tiny-bundle.js';
+import { buildDefaultBundle, repoRoot } from '../models/build-default-bundle.js';
+import { buildTinyBundle } from '../fixtures/anomalygpt/build-tiny-bundle.js';
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -33,7 +32,7 @@ async function main(argv: string[]): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'agpt-bench-assistant-'));
   try {
     // The repository's default bundle (`npm run build:models`), or one built here.
-    let judgeBundle = fileURLToPath(new URL('../../../models/bundles/mobilenetv2-nsfwjs/', import.meta.url));
+    let judgeBundle = join(repoRoot(), 'models', 'bundles', 'mobilenetv2-nsfwjs');
     if (!existsSync(join(judgeBundle, 'manifest.json'))) {
       judgeBundle = join(dir, 'default');
       await buildDefaultBundle(judgeBundle);

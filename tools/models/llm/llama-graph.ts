@@ -8,8 +8,8 @@
  * so MatMul's broadcasting pairs query head h with kv head h / group (run.c's `h / kv_mul`).
  * Opset 17 (no RMSNormalization / RotaryEmbedding ops yet): everything is spelt with basic ops.
  */
-import { GraphBuilder } from '../../src/inference/onnx-graph.js';
-import type { LlamaWeights } from '../../src/vlm/llm/checkpoint.js';
+import { GraphBuilder } from '../../../src/inference/onnx-graph.js';
+import type { LlamaWeights } from '../../../src/vlm/llm/checkpoint.js';
 import {
   INPUT_ATTENTION_MASK,
   INPUT_EMBEDS,
@@ -21,7 +21,7 @@ import {
   presentKeyName,
   presentValueName,
   type RopeLayout,
-} from '../../src/vlm/llm/llm-interface.js';
+} from '../../../src/vlm/llm/llm-interface.js';
 
 const S = 'sequence_length';
 const P = 'past_sequence_length';

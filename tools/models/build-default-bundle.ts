@@ -4,7 +4,7 @@
  * plus its manifest (src/fewshot/bundle-manifest.ts). Deterministic: the same inputs
  * give the same bytes (no timestamps anywhere), so the sha256 values are reproducible.
  *
- *   node dist/models/build-default-bundle.js [outDir]   (default models/bundles/mobilenetv2-nsfwjs)
+ *   node dist-tools/tools/models/build-default-bundle.js [outDir]   (default models/bundles/mobilenetv2-nsfwjs)
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Value } from '@sinclair/typebox/value';
-import { BUNDLE_SCHEMA_ID, BundleManifestSchema, type BundleManifest } from '../src/fewshot/bundle-manifest.js';
+import { BUNDLE_SCHEMA_ID, BundleManifestSchema, type BundleManifest } from '../../src/fewshot/bundle-manifest.js';
 import { convertToOnnx, DEFAULT_TAPS, describeTaps, loadTfjsLayersModel } from './tfjs-to-onnx.js';
 
 export const DEFAULT_BUNDLE_ID = 'mobilenetv2-nsfwjs';
@@ -30,7 +30,7 @@ function findPackageRoot(start: string, name?: string): string {
   }
 }
 
-/** The repository root, found from this file's own location (works from models/ and dist/models/). */
+/** The repository root, found from this file's own location (works from tools/models/ and dist-tools/tools/models/). */
 export function repoRoot(): string {
   return findPackageRoot(dirname(fileURLToPath(import.meta.url)), 'anomalygpt-edge');
 }
@@ -93,11 +93,11 @@ export async function buildDefaultBundle(outDir: string, opts: { taps?: string[]
     provenance: {
       source,
       license: 'MIT',
-      builtBy: 'models/build-default-bundle.ts',
+      builtBy: 'tools/models/build-default-bundle.ts',
       notes:
-        'Converted by models/tfjs-to-onnx.ts: uint8 weights dequantised as tfjs does (q*scale+min), ' +
+        'Converted by tools/models/tfjs-to-onnx.ts: uint8 weights dequantised as tfjs does (q*scale+min), ' +
         `BatchNormalization folded into the preceding conv, ZeroPadding2D folded into conv pads, ReLU6 as Clip(0,6), opset ${ONNX_OPSET}. ` +
-        'Check against tfjs with models/verify-default-bundle.ts.',
+        'Check against tfjs with tools/models/verify-default-bundle.ts.',
     },
   };
   if (!Value.Check(BundleManifestSchema, manifest)) {

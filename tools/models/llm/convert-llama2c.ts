@@ -7,18 +7,18 @@
  *   manifest.json   dimensions, files with sha256, special ids, stop ids (src/vlm/llm/llm-manifest.ts)
  * Deterministic: the same inputs and options give the same bytes.
  *
- *   node dist/models/llm/convert-llama2c.js <checkpoint.bin> <tokenizer.bin> <outDir> [--rope-layout interleaved|half] [--id ID] [--license TEXT]
+ *   node dist-tools/tools/models/llm/convert-llama2c.js <checkpoint.bin> <tokenizer.bin> <outDir> [--rope-layout interleaved|half] [--id ID] [--license TEXT]
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Value } from '@sinclair/typebox/value';
-import { OPSET } from '../../src/inference/onnx-graph.js';
-import { parseLlama2cCheckpoint, type LlamaWeights } from '../../src/vlm/llm/checkpoint.js';
-import type { RopeLayout } from '../../src/vlm/llm/llm-interface.js';
-import { LLM_BUNDLE_SCHEMA_ID, LlmManifestSchema, type LlmManifest } from '../../src/vlm/llm/llm-manifest.js';
-import { Llama2cTokenizer } from '../../src/vlm/llm/tokenizer.js';
+import { OPSET } from '../../../src/inference/onnx-graph.js';
+import { parseLlama2cCheckpoint, type LlamaWeights } from '../../../src/vlm/llm/checkpoint.js';
+import type { RopeLayout } from '../../../src/vlm/llm/llm-interface.js';
+import { LLM_BUNDLE_SCHEMA_ID, LlmManifestSchema, type LlmManifest } from '../../../src/vlm/llm/llm-manifest.js';
+import { Llama2cTokenizer } from '../../../src/vlm/llm/tokenizer.js';
 import { buildLlamaGraph } from './llama-graph.js';
 import { toHalfRopeLayout } from './rope-layout.js';
 
@@ -83,7 +83,7 @@ export async function convertLlama2c(checkpointPath: string, tokenizerPath: stri
     provenance: {
       source: opts.source ?? `llama2.c checkpoint ${basename(checkpointPath)} (sha256 ${sha256(ckptBytes)}), tokenizer ${basename(tokenizerPath)} (sha256 ${sha256(tokBytes)})`,
       license: opts.license ?? 'see the checkpoint source',
-      builtBy: 'models/llm/convert-llama2c.ts',
+      builtBy: 'tools/models/llm/convert-llama2c.ts',
       notes: `RoPE layout ${c.ropeLayout}; classifier ${weights.sharedClassifier ? 'shared with the token embedding' : 'unshared (wcls)'}`,
     },
   };

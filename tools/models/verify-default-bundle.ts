@@ -3,7 +3,7 @@
  * @tensorflow/tfjs (pure JS, cpu backend; tfjs dequantises its own uint8 weights) and the
  * ONNX graph run by onnxruntime-node, on the same input, compared tap by tap.
  *
- *   node dist/models/verify-default-bundle.js [bundleDir] [--bench]
+ *   node dist-tools/tools/models/verify-default-bundle.js [bundleDir] [--bench]
  *
  * Input: ../shared/data/mvtec-bottle/test/broken_large/000.png through OpenCV when both are
  * present, else a seeded random image. Without an encoder.onnx in bundleDir the default
@@ -14,8 +14,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { loadOpenCv } from '../src/capture/opencv.js';
-import { toError } from '../src/errors.js';
+import { loadOpenCv } from '../../src/capture/opencv.js';
+import { toError } from '../../src/errors.js';
 import { DEFAULT_BUNDLE_DIR, nsfwjsModelDir, ONNX_OPSET, repoRoot } from './build-default-bundle.js';
 import { convertToOnnx, DEFAULT_TAPS, loadTfjsLayersModel, readTfjsArtifacts, tapOutputName } from './tfjs-to-onnx.js';
 import type { KerasTopology } from './tfjs-model.js';

@@ -1,11 +1,11 @@
 /**
  * fp32 vs int4 (MatMulNBits, models/export/quantize_int4.py) on a random Llama big enough that
- * the weights dominate, built with the TS graph builder (models/llm/llama-graph.ts) and run on
+ * the weights dominate, built with the TS graph builder (tools/models/llm/llama-graph.ts) and run on
  * the CPU execution provider in one process: file sizes, prefill time of ~90 positions, decode
  * tokens/s with the KV cache, and how close the int4 logits stay to fp32's. A benchmark, not a test:
  * it prints figures and asserts nothing. Needs /usr/bin/python3 with numpy + onnx.
  *
- *   node dist/models/llm/bench-int4.js [--hidden 1024] [--layers 8] [--ffn 2816] [--vocab 8000]
+ *   node dist-tools/tools/bench/bench-int4.js [--hidden 1024] [--layers 8] [--ffn 2816] [--vocab 8000]
  *        [--heads 16] [--prefill 90] [--tokens 32] [--runs 3] [--threads 1] [--no-acc4] [--keep DIR]
  */
 import { execFileSync } from 'node:child_process';
@@ -18,7 +18,7 @@ import type { LlamaWeights } from '../../src/vlm/llm/checkpoint.js';
 import type { LlmConfig } from '../../src/vlm/llm/llm-interface.js';
 import { LlmDecoder } from '../../src/vlm/llm/llm-decoder.js';
 import { mulberry32 } from '../../src/util/prng.js';
-import { buildLlamaGraph } from './llama-graph.js';
+import { buildLlamaGraph } from '../models/llm/llama-graph.js';
 
 interface BenchOpts {
   hidden: number; layers: number; ffn: number; vocab: number; heads: number;

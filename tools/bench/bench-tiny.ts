@@ -3,7 +3,7 @@
  * path (preprocess, encoder, map) against the LLM verdict (prompt learner + llama_proj, then
  * one prefill and two logits), and one greedy answer.
  *
- *   node dist/models/anomalygpt/bench-tiny.js [image.png] [--runs 30] [--threads 1]
+ *   node dist-tools/tools/bench/bench-tiny.js [image.png] [--runs 30] [--threads 1]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { readImageFile } from '../../src/capture/image-io.js';
 import { ProceduralPart } from '../../src/capture/sim/procedural-part.js';
 import { createLogger } from '../../src/log.js';
 import { createRng } from '../../src/util/prng.js';
-import { buildTinyBundle } from './build-tiny-bundle.js';
+import { buildTinyBundle } from '../fixtures/anomalygpt/build-tiny-bundle.js';
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
