@@ -24,31 +24,29 @@ const USAGE = `usage: anomalygpt-edge <command> [options]   (<command> --help fo
   bench [--seconds S] [--shots K] [--json OUT]          inspections/s and per-stage p50/p99
   opcua list|trust|reject [THUMBPRINT] [--config FILE]   OPC UA client certificates in the daemon's PKI`;
 
+/** One entry per command; eval and bench take the CLI logger only. */
+const COMMANDS: Record<string, (argv: string[], ctx: CliContext) => Promise<number>> = {
+  run: runCommand,
+  'check-config': checkConfigCommand,
+  calibrate: calibrateCommand,
+  inspect: inspectCommand,
+  eval: (argv, ctx) => evalCommand(argv, ctx.logger),
+  bench: (argv, ctx) => benchCommand(argv, ctx.logger),
+  opcua: opcuaCommand,
+};
+
+const HELP = new Set([undefined, 'help', '--help', '-h']);
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   // CLI tools keep stdout for their results: their logs go to stderr. `run` makes its own
   // logger (stdout, the config's level) once the config is loaded.
   const logger = createLogger({ level: (process.env.LOG_LEVEL as 'info') ?? 'warn', destination: process.stderr as never });
   const ctx: CliContext = { logger, io: processIO, env: process.env };
-  switch (command) {
-    case 'run':
-      return runCommand(rest, ctx);
-    case 'check-config':
-      return checkConfigCommand(rest, ctx);
-    case 'calibrate':
-      return calibrateCommand(rest, ctx);
-    case 'inspect':
-      return inspectCommand(rest, ctx);
-    case 'eval':
-      return evalCommand(rest, logger);
-    case 'bench':
-      return benchCommand(rest, logger);
-    case 'opcua':
-      return opcuaCommand(rest, ctx);
-    default:
-      process.stderr.write(`${command === undefined || command === 'help' || command === '--help' || command === '-h' ? '' : `unknown command: ${command}\n`}${USAGE}\n`);
-      return command === undefined || command === 'help' || command === '--help' || command === '-h' ? ExitCodes.OK : ExitCodes.USAGE;
-  }
+  const run = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (run) return run(rest, ctx);
+  process.stderr.write(`${HELP.has(command) ? '' : `unknown command: ${command}\n`}${USAGE}\n`);
+  return HELP.has(command) ? ExitCodes.OK : ExitCodes.USAGE;
 }
 
 /**

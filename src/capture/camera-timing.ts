@@ -17,7 +17,7 @@ export const systemTimers: CameraTimers = {
 };
 
 /** Up to this fraction is taken off each delay, so cameras on one switch do not retry in step. */
-export const BACKOFF_JITTER = 0.2;
+const BACKOFF_JITTER = 0.2;
 
 /**
  * Delay before reopen attempt `failures` (0 after the first failure): initialDelayMs doubled

@@ -4,7 +4,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'bmp', 'tif', 'tiff'] as const;
 const IMAGE_NAME = /\.(png|jpe?g|bmp|tiff?)$/i;
 
 const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
@@ -14,7 +13,7 @@ export function naturalCompare(a: string, b: string): number {
   return collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
-export function isImageFileName(name: string): boolean {
+function isImageFileName(name: string): boolean {
   return IMAGE_NAME.test(name);
 }
 

@@ -28,7 +28,7 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat {
 }
 
 /** Why a file of a known format is incomplete, or undefined when it looks whole. */
-export function truncationReason(bytes: Uint8Array, format: ImageFormat): string | undefined {
+function truncationReason(bytes: Uint8Array, format: ImageFormat): string | undefined {
   const buf = asBuffer(bytes);
   if (format === 'png') {
     // IEND is the mandatory last chunk (PNG spec §11.2.5), normally 8 bytes from the end.

@@ -18,7 +18,7 @@ import { saveRecipe } from '../fewshot/recipe/recipe.js';
 import { loadCliConfig, parseCommand, positiveInt, recipesDirectory, resolvePath, usageError, type CliContext } from './cli-context.js';
 import { recipeOptions, recipeSettingsFromArgs } from './recipe-args.js';
 
-export const CALIBRATE_USAGE = `usage: anomalygpt-edge calibrate --recipe R DIR [options]
+const CALIBRATE_USAGE = `usage: anomalygpt-edge calibrate --recipe R DIR [options]
   Makes recipe R from the normal (good) images in DIR and saves it to the recipes directory.
   --recipe R          recipe id (lower-case letters, digits, _ and -)
   --shots K           use the first K images of DIR in natural order (default: all)

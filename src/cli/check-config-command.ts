@@ -7,7 +7,7 @@ import { checkConfigFile } from '../config/index.js';
 import { ExitCodes } from '../errors.js';
 import { parseCommand, resolvePath, usageError, type CliContext } from './cli-context.js';
 
-export const CHECK_CONFIG_USAGE = `usage: anomalygpt-edge check-config FILE
+const CHECK_CONFIG_USAGE = `usage: anomalygpt-edge check-config FILE
   Validates FILE (also accepted as --config FILE); prints "ok" or every problem with its key path.
   Exit status: 0 valid, 78 invalid or unreadable.`;
 

@@ -20,7 +20,7 @@ import { loadRecipe } from '../fewshot/recipe/recipe.js';
 import { loadCliConfig, parseCommand, resolvePath, usageError, type CliContext } from './cli-context.js';
 import type { CropRect } from '../judge/anomaly-map.js';
 
-export const INSPECT_USAGE = `usage: anomalygpt-edge inspect --recipe R IMAGE... [options]
+const INSPECT_USAGE = `usage: anomalygpt-edge inspect --recipe R IMAGE... [options]
   Judges each IMAGE with recipe R; one JSON verdict per line on stdout.
   --recipe R       recipe id
   --out DIR        where <name>.overlay.png and <name>.mask.png (fails) go (default: .)

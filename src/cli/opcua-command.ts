@@ -14,7 +14,7 @@ import { ExitCodes } from '../errors.js';
 import { listCertificates, moveCertificate, type StoredCertificate } from '../publish/opcua/pki-store.js';
 import { loadCliConfig, parseCommand, resolvePath, usageError, type CliContext } from './cli-context.js';
 
-export const OPCUA_USAGE = `usage: anomalygpt-edge opcua <list|trust|reject> [THUMBPRINT] [options]
+const OPCUA_USAGE = `usage: anomalygpt-edge opcua <list|trust|reject> [THUMBPRINT] [options]
   list                 client certificates, rejected and trusted (thumbprint, subject, application URI)
   trust THUMBPRINT     move a rejected certificate to the trusted store
   reject THUMBPRINT    move a trusted certificate back to the rejected store

@@ -13,7 +13,7 @@ import { ExitCodes, ErrorCodes } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { exitCodeFor, loadCliConfig, parseCommand, usageError, type CliContext } from './cli-context.js';
 
-export const RUN_USAGE = `usage: anomalygpt-edge run [--config FILE]
+const RUN_USAGE = `usage: anomalygpt-edge run [--config FILE]
   Runs the inspection daemon. Without --config: the embedded config/default.yaml.
   Stops gracefully on SIGTERM/SIGINT. Exit status: 0 clean stop, 78 bad config, 1 failure.`;
 

@@ -17,7 +17,7 @@ const Strict = { additionalProperties: false } as const;
 export const ASSISTANT_MODES = ['every-frame', 'fails-only', 'on-request', 'rate'] as const;
 export type AssistantMode = (typeof ASSISTANT_MODES)[number];
 
-export const DialogueSchema = Type.Object(
+const DialogueSchema = Type.Object(
   {
     maxConversations: Type.Integer({ minimum: 1, maximum: 1000, default: 16, description: 'open conversations kept; the least recently used is closed beyond this' }),
     idleTimeoutMs: Type.Integer({ minimum: 1000, default: 900000, description: 'a conversation unused this long is closed' }),

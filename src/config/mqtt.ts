@@ -11,7 +11,7 @@ const Strict = { additionalProperties: false } as const;
 /** MQTT topic level characters we refuse in a prefix: wildcards, NUL, and empty levels. */
 const PREFIX_PATTERN = '^(?!/)(?!.*//)(?!.*/$)[^#+\\u0000]+$';
 
-export const MqttTlsSchema = Type.Object(
+const MqttTlsSchema = Type.Object(
   {
     ca: Type.Optional(Type.String({ minLength: 1, description: 'PEM CA bundle that signed the broker certificate; relative to the config file' })),
     cert: Type.Optional(Type.String({ minLength: 1, description: 'PEM client certificate (mutual TLS); relative to the config file' })),
@@ -22,7 +22,7 @@ export const MqttTlsSchema = Type.Object(
   Strict,
 );
 
-export const MqttQueueSchema = Type.Object(
+const MqttQueueSchema = Type.Object(
   {
     directory: Type.String({ minLength: 1, default: 'mqtt-queue', description: 'on-disk outbox; relative to stateDirectory' }),
     maxMessages: Type.Integer({ minimum: 1, default: 100000, description: 'when exceeded the oldest messages are dropped (counted)' }),
@@ -35,7 +35,7 @@ export const MqttQueueSchema = Type.Object(
   { ...Strict, default: {} },
 );
 
-export const SparkplugSchema = Type.Object(
+const SparkplugSchema = Type.Object(
   {
     enabled: Type.Boolean({ default: false }),
     groupId: Type.String({ pattern: '^[^/#+\\u0000]+$', default: 'anomalygpt', 'x-pattern-message': 'must not contain / # or +' }),
@@ -74,6 +74,3 @@ export const MqttConfigSchema = Type.Object(
 );
 
 export type MqttConfig = Static<typeof MqttConfigSchema>;
-export type MqttTlsConfig = Static<typeof MqttTlsSchema>;
-export type MqttQueueConfig = Static<typeof MqttQueueSchema>;
-export type SparkplugConfig = Static<typeof SparkplugSchema>;

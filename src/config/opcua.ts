@@ -15,12 +15,12 @@ function StringEnum<const T extends readonly string[]>(values: T, description?: 
   return Type.Union(values.map((v) => Type.Literal(v)), description === undefined ? {} : { description }) as TUnion<TLiteral<T[number]>[]>;
 }
 
-export const OPCUA_SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
+const OPCUA_SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
 /** Policies of OPC 10000-7 that are not deprecated (Basic128Rsa15 and Basic256 are). */
-export const OPCUA_SECURITY_POLICIES = ['Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'] as const;
-export const OPCUA_ROLES = ['operator', 'engineer'] as const;
+const OPCUA_SECURITY_POLICIES = ['Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'] as const;
+const OPCUA_ROLES = ['operator', 'engineer'] as const;
 
-export const OpcuaUserSchema = Type.Object(
+const OpcuaUserSchema = Type.Object(
   {
     username: Type.String({ minLength: 1, maxLength: 128 }),
     password: SecretRefSchema,
@@ -65,7 +65,4 @@ export const OpcuaConfigSchema = Type.Object(
 );
 
 export type OpcuaConfig = Static<typeof OpcuaConfigSchema>;
-export type OpcuaUserConfig = Static<typeof OpcuaUserSchema>;
 export type OpcuaRole = (typeof OPCUA_ROLES)[number];
-export type OpcuaSecurityMode = (typeof OPCUA_SECURITY_MODES)[number];
-export type OpcuaSecurityPolicy = (typeof OPCUA_SECURITY_POLICIES)[number];

@@ -27,6 +27,7 @@ function Tagged<T extends TSchema[]>(key: string, branches: [...T], options: Rec
   return Type.Union(branches, { 'x-discriminator': key, ...options });
 }
 
+import { LOG_LEVELS } from '../log.js';
 import { SecretRefSchema } from './secret-ref.js';
 import { MqttConfigSchema } from './mqtt.js';
 import { OpcuaConfigSchema } from './opcua.js';
@@ -37,12 +38,11 @@ export { SecretRefSchema };
 const Strict = { additionalProperties: false } as const;
 
 /** A recipe id: also a folder name, so no path separators and no leading dot (one rule everywhere). */
-export const RECIPE_ID_PATTERN = '^[a-z0-9][a-z0-9_-]*$';
+const RECIPE_ID_PATTERN = '^[a-z0-9][a-z0-9_-]*$';
 export const RECIPE_ID = new RegExp(RECIPE_ID_PATTERN);
-export const TRIGGER_MODES = ['free-run', 'on-demand'] as const;
+const TRIGGER_MODES = ['free-run', 'on-demand'] as const;
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
-export const EXECUTION_PROVIDERS = ['tensorrt', 'cuda', 'cpu'] as const;
+const EXECUTION_PROVIDERS = ['tensorrt', 'cuda', 'cpu'] as const;
 
 // --- secrets: SecretRefSchema lives in secret-ref.ts so the output slices (mqtt, opcua) can
 // use it without an import cycle through this file. -----------------------------------------
@@ -51,7 +51,7 @@ export const EXECUTION_PROVIDERS = ['tensorrt', 'cuda', 'cpu'] as const;
 
 const Dimension = (description: string) => Type.Integer({ minimum: 1, maximum: 16384, description });
 
-export const DeviceSourceSchema = Type.Object(
+const DeviceSourceSchema = Type.Object(
   {
     kind: Type.Literal('device'),
     index: Type.Integer({ minimum: 0, default: 0, description: 'V4L2 device index (/dev/videoN)' }),
@@ -62,7 +62,7 @@ export const DeviceSourceSchema = Type.Object(
   Strict,
 );
 
-export const UrlSourceSchema = Type.Object(
+const UrlSourceSchema = Type.Object(
   {
     kind: Type.Literal('url'),
     url: Type.String({ minLength: 1, description: 'rtsp/http URL, or a GStreamer pipeline with api: gstreamer' }),
@@ -74,7 +74,7 @@ export const UrlSourceSchema = Type.Object(
   Strict,
 );
 
-export const FileSourceSchema = Type.Object(
+const FileSourceSchema = Type.Object(
   {
     kind: Type.Literal('file'),
     path: Type.String({ minLength: 1, description: 'video file; relative to the config file' }),
@@ -83,7 +83,7 @@ export const FileSourceSchema = Type.Object(
   Strict,
 );
 
-export const FolderSourceSchema = Type.Object(
+const FolderSourceSchema = Type.Object(
   {
     kind: Type.Literal('folder'),
     path: Type.String({ minLength: 1, description: 'folder of images replayed in name order; relative to the config file' }),
@@ -92,7 +92,7 @@ export const FolderSourceSchema = Type.Object(
   Strict,
 );
 
-export const SimSourceSchema = Type.Object(
+const SimSourceSchema = Type.Object(
   {
     kind: Type.Literal('sim'),
     width: Type.Integer({ minimum: 32, maximum: 4096, default: 320 }),
@@ -106,7 +106,7 @@ export const SimSourceSchema = Type.Object(
   Strict,
 );
 
-export const SourceSchema = Tagged('kind', [
+const SourceSchema = Tagged('kind', [
   DeviceSourceSchema,
   UrlSourceSchema,
   FileSourceSchema,
@@ -116,21 +116,21 @@ export const SourceSchema = Tagged('kind', [
 
 // --- camera ---------------------------------------------------------------------------------
 
-export const FreeRunTriggerSchema = Type.Object(
+const FreeRunTriggerSchema = Type.Object(
   {
     mode: Type.Literal(TRIGGER_MODES[0]),
     fps: Type.Number({ minimum: 0, default: 2, description: '0 = as fast as the pipeline' }),
   },
   Strict,
 );
-export const OnDemandTriggerSchema = Type.Object({ mode: Type.Literal(TRIGGER_MODES[1]) }, Strict);
+const OnDemandTriggerSchema = Type.Object({ mode: Type.Literal(TRIGGER_MODES[1]) }, Strict);
 // TypeBox merges an object default into a present object (Object.assign(default, value)),
 // so the default names only the discriminator: `mode` defaults to free-run, fps then to 2.
-export const TriggerSchema = Tagged('mode', [FreeRunTriggerSchema, OnDemandTriggerSchema], {
+const TriggerSchema = Tagged('mode', [FreeRunTriggerSchema, OnDemandTriggerSchema], {
   default: { mode: 'free-run' },
 });
 
-export const ReconnectSchema = Type.Object(
+const ReconnectSchema = Type.Object(
   {
     initialDelayMs: Type.Integer({ minimum: 0, default: 500 }),
     maxDelayMs: Type.Integer({ minimum: 0, default: 30000 }),
@@ -138,7 +138,7 @@ export const ReconnectSchema = Type.Object(
   { ...Strict, default: {} },
 );
 
-export const CameraSchema = Type.Object(
+const CameraSchema = Type.Object(
   {
     id: Type.String({ pattern: '^[A-Za-z0-9_-]+$', 'x-pattern-message': 'must be letters, digits, _ or - (at least one)' }),
     recipe: Type.String({
@@ -154,12 +154,12 @@ export const CameraSchema = Type.Object(
 
 // --- the rest -------------------------------------------------------------------------------
 
-export const LoggingSchema = Type.Object(
+const LoggingSchema = Type.Object(
   { level: StringEnum(LOG_LEVELS, { default: 'info' }) },
   { ...Strict, default: {} },
 );
 
-export const InferenceSchema = Type.Object(
+const InferenceSchema = Type.Object(
   {
     bundle: Type.String({ minLength: 1, description: 'folder with manifest.json; relative to the config file' }),
     executionProviders: Type.Array(StringEnum(EXECUTION_PROVIDERS), {
@@ -174,12 +174,12 @@ export const InferenceSchema = Type.Object(
   Strict,
 );
 
-export const RecipesSchema = Type.Object(
+const RecipesSchema = Type.Object(
   { directory: Type.String({ minLength: 1, default: 'recipes', description: 'relative to stateDirectory' }) },
   { ...Strict, default: {} },
 );
 
-export const ArchiveSchema = Type.Object(
+const ArchiveSchema = Type.Object(
   {
     directory: Type.String({ minLength: 1, default: 'archive', description: 'relative to stateDirectory' }),
     maxRecords: Type.Integer({ minimum: 1, default: 10000 }),
@@ -189,7 +189,7 @@ export const ArchiveSchema = Type.Object(
   { ...Strict, default: {} },
 );
 
-export const HttpSchema = Type.Object(
+const HttpSchema = Type.Object(
   {
     enabled: Type.Boolean({ default: true }),
     host: Type.String({ minLength: 1, default: '127.0.0.1' }),
@@ -200,7 +200,7 @@ export const HttpSchema = Type.Object(
   { ...Strict, default: {} },
 );
 
-export const ShutdownSchema = Type.Object(
+const ShutdownSchema = Type.Object(
   { stepTimeoutMs: Type.Integer({ minimum: 1, default: 10000 }) },
   { ...Strict, default: {} },
 );
@@ -227,25 +227,14 @@ export const ConfigSchema = Type.Object(
 );
 
 export type Config = Static<typeof ConfigSchema>;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 export type SecretRef = Static<typeof SecretRefSchema>;
-export type LoggingConfig = Static<typeof LoggingSchema>;
 export type InferenceConfig = Static<typeof InferenceSchema>;
-export type RecipesConfig = Static<typeof RecipesSchema>;
 export type CameraConfig = Static<typeof CameraSchema>;
 export type SourceConfig = Static<typeof SourceSchema>;
-export type DeviceSourceConfig = Static<typeof DeviceSourceSchema>;
-export type UrlSourceConfig = Static<typeof UrlSourceSchema>;
-export type FileSourceConfig = Static<typeof FileSourceSchema>;
-export type FolderSourceConfig = Static<typeof FolderSourceSchema>;
 export type SimSourceConfig = Static<typeof SimSourceSchema>;
 export type TriggerConfig = Static<typeof TriggerSchema>;
 export type TriggerMode = (typeof TRIGGER_MODES)[number];
-export type ReconnectConfig = Static<typeof ReconnectSchema>;
 export type ArchiveConfig = Static<typeof ArchiveSchema>;
-export type HttpConfig = Static<typeof HttpSchema>;
-export type ShutdownConfig = Static<typeof ShutdownSchema>;
 
 /** The schema as plain JSON Schema (draft 2020-12), e.g. for editors' YAML validation. */
 export function configJsonSchema(): Record<string, unknown> {

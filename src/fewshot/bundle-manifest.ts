@@ -4,7 +4,7 @@
  * gives the TypeScript type and the runtime check.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { BUNDLE_ID_PATTERN, ProvenanceSchema, fileEntrySchema } from '../inference/manifest-parts.js';
+import { ProvenanceSchema, fileEntrySchema, manifestHeader } from '../inference/manifest-parts.js';
 
 export const BUNDLE_SCHEMA_ID = 'anomalygpt-edge/bundle@1';
 
@@ -44,10 +44,7 @@ const EncoderInput = Type.Object(
 
 export const BundleManifestSchema = Type.Object(
   {
-    schema: Type.Literal(BUNDLE_SCHEMA_ID),
-    id: Type.String({ pattern: BUNDLE_ID_PATTERN }),
-    version: Type.String({ minLength: 1 }),
-    kind: Type.Literal('patch-features'),
+    ...manifestHeader(BUNDLE_SCHEMA_ID, 'patch-features'),
     files: Type.Array(FileEntry, { minItems: 1 }),
     encoder: Type.Object(
       {

@@ -56,7 +56,7 @@ export async function openEngine(cv: Cv, options: EngineOptions, logger: Logger)
   };
 }
 
-export function tapByName(all: readonly TapSpec[], name: string, bundleId: string): TapSpec {
+function tapByName(all: readonly TapSpec[], name: string, bundleId: string): TapSpec {
   const tap = all.find((t) => t.name === name || t.output === name);
   if (!tap) {
     throw new AppError(ErrorCodes.RECIPE_BUNDLE_MISMATCH, `bundle ${bundleId} has no tap ${name} (has ${all.map((t) => t.name).join(', ')})`);

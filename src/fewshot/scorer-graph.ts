@@ -73,7 +73,7 @@ export function buildScorerGraph(spec: ScorerSpec): Uint8Array {
  * The bank is built by the features graph from this same function, so query and bank
  * vectors are computed identically.
  */
-export function patchMatrix(g: GraphBuilder, x: string, tap: { channels: number; height: number; width: number }, pool: number): string {
+function patchMatrix(g: GraphBuilder, x: string, tap: { channels: number; height: number; width: number }, pool: number): string {
   const pooled =
     pool > 1
       ? g.op('AveragePool', [x], { kernel_shape: [pool, pool], strides: [1, 1], pads: Array(4).fill(pool >> 1), count_include_pad: 0 })

@@ -1,6 +1,7 @@
 /**
  * Schema parts every bundle manifest shares (default bundle, LLM bundle, AnomalyGPT bundle):
- * a file entry with its sha256 and size, and the provenance block.
+ * the header (schema, id, version, kind), a file entry with its sha256 and size, and the
+ * provenance block.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 
@@ -24,4 +25,14 @@ export const ProvenanceSchema = Type.Object(
 );
 
 /** Bundle ids: lower case, digits, '.', '_', '-'. */
-export const BUNDLE_ID_PATTERN = '^[a-z0-9][a-z0-9._-]*$';
+const BUNDLE_ID_PATTERN = '^[a-z0-9][a-z0-9._-]*$';
+
+/** The fields every manifest starts with: its schema id, the bundle's id and version, its kind. */
+export function manifestHeader<S extends string, K extends string>(schema: S, kind: K) {
+  return {
+    schema: Type.Literal(schema),
+    id: Type.String({ pattern: BUNDLE_ID_PATTERN }),
+    version: Type.String({ minLength: 1 }),
+    kind: Type.Literal(kind),
+  };
+}

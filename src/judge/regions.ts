@@ -18,7 +18,7 @@ export interface RegionOptions {
   readonly maxRegions?: number;
 }
 
-export const DEFAULT_MAX_REGIONS = 16;
+const DEFAULT_MAX_REGIONS = 16;
 
 /** 0/255 mask of `map > threshold`, same layout as the map. */
 export function binaryMask(map: ArrayLike<number>, threshold: number): Uint8Array {

@@ -10,7 +10,7 @@ import type { VerdictSink } from './sink.js';
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
 /** The verdict as log fields (also used by `inspect`'s stderr progress). */
-export function verdictLogFields(v: Verdict): Record<string, unknown> {
+function verdictLogFields(v: Verdict): Record<string, unknown> {
   return {
     id: v.id,
     camera: v.cameraId,

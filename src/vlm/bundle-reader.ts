@@ -13,7 +13,7 @@ import { canonicalPartName, resolvePartName } from './class-names.js';
 import { AnomalyGptManifestSchema, dimsOf, manifestProblems, type AnomalyGptManifest } from './manifest.js';
 import type { DecoderWeights } from './map-graphs.js';
 
-export function parseAnomalyGptManifest(json: unknown, where: string): AnomalyGptManifest {
+function parseAnomalyGptManifest(json: unknown, where: string): AnomalyGptManifest {
   if (!Value.Check(AnomalyGptManifestSchema, json)) {
     const problems = [...Value.Errors(AnomalyGptManifestSchema, json)].slice(0, 20).map((e) => `${e.path || '/'}: ${e.message}`);
     throw new AppError(ErrorCodes.BUNDLE_INVALID, `${where}: invalid AnomalyGPT manifest:\n  ${problems.join('\n  ')}`);

@@ -22,13 +22,13 @@ export const PREBUILT_CLASS_NAMES: readonly string[] = [
 ];
 
 /** The scan order of the seed's class choice (SPEC §3 "Choosing the class at inference"). */
-export const CLASS_SCAN_ORDER: readonly string[] = [
+const CLASS_SCAN_ORDER: readonly string[] = [
   'bottle', 'cable', 'capsule', 'carpet', 'grid', 'hazelnut', 'leather', 'metal nut', 'pill', 'screw',
   'tile', 'toothbrush', 'transistor', 'wood', 'zipper', 'object', 'candle', 'cashew', 'chewinggum',
   'fryum', 'macaroni', 'pcb', 'pipe fryum',
 ];
 
-export const FALLBACK_CLASS = 'object';
+const FALLBACK_CLASS = 'object';
 
 /** The seed's rule, verbatim: first scan-order name that is a substring of the prompt, else `object`. */
 export function resolveClassFromPrompt(prompt: string): string {
@@ -47,9 +47,9 @@ export function resolvePartName(name: string, classes: readonly string[]): numbe
 }
 
 /** Prompt templates and states (SPEC §3), for the export script's sentence table. */
-export const TEMPLATES = ['a photo of a {}.', 'a photo of the {}.'] as const;
-export const NORMAL_STATES = ['{}', 'flawless {}', 'perfect {}', 'unblemished {}', '{} without flaw', '{} without defect', '{} without damage'] as const;
-export const ABNORMAL_STATES = ['damaged {}', 'broken {}', '{} with flaw', '{} with defect', '{} with damage'] as const;
+const TEMPLATES = ['a photo of a {}.', 'a photo of the {}.'] as const;
+const NORMAL_STATES = ['{}', 'flawless {}', 'perfect {}', 'unblemished {}', '{} without flaw', '{} without defect', '{} without damage'] as const;
+const ABNORMAL_STATES = ['damaged {}', 'broken {}', '{} with flaw', '{} with defect', '{} with damage'] as const;
 
 /** The 14 normal and 10 abnormal sentences of a class, in the seed's order (state, then template). */
 export function prototypeSentences(name: string): { normal: string[]; abnormal: string[] } {

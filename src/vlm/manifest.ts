@@ -11,7 +11,7 @@
  * configured part (src/vlm/map-graphs.ts), so the class's prototypes are graph constants.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { BUNDLE_ID_PATTERN, ProvenanceSchema, fileEntrySchema } from '../inference/manifest-parts.js';
+import { ProvenanceSchema, fileEntrySchema, manifestHeader } from '../inference/manifest-parts.js';
 
 export const ANOMALYGPT_BUNDLE_SCHEMA_ID = 'anomalygpt-edge/anomalygpt-bundle@1';
 
@@ -31,10 +31,7 @@ const FileEntry = fileEntrySchema(
 
 export const AnomalyGptManifestSchema = Type.Object(
   {
-    schema: Type.Literal(ANOMALYGPT_BUNDLE_SCHEMA_ID),
-    id: Type.String({ pattern: BUNDLE_ID_PATTERN }),
-    version: Type.String({ minLength: 1 }),
-    kind: Type.Literal('anomalygpt'),
+    ...manifestHeader(ANOMALYGPT_BUNDLE_SCHEMA_ID, 'anomalygpt'),
     /** Every file, the LLM sub-bundle's manifest included (which pins its own files' sha256). */
     files: Type.Array(FileEntry, { minItems: 6 }),
     image: Type.Object(

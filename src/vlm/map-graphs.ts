@@ -21,7 +21,7 @@ import { GraphBuilder } from '../inference/onnx-graph.js';
 
 export const TAPS_INPUT = 'taps';
 export const MAP_OUTPUT = 'anomaly_map';
-export const TAP_COUNT = 4;
+const TAP_COUNT = 4;
 
 export interface MapGeometry {
   /** Patch grid side (16) and map side (224). */

@@ -10,7 +10,7 @@ export const ASSISTANT_TAIL = '\n### Assistant:';
 /** The generated answer ends at the first "###" (the seed stops on the "##" piece, id 2277). */
 export const STOP_TEXT = '###';
 
-export const ANOMALY_QUESTION = 'Is there any anomaly in the image?';
+const ANOMALY_QUESTION = 'Is there any anomaly in the image?';
 
 const TAIL = 'without any damage, flaw, defect, scratch, hole or broken part.';
 

@@ -7,7 +7,7 @@ import { loadOpenCv, type Mat } from '../opencv.js';
 import type { Rng } from '../../util/prng.js';
 
 /** Defect area as a fraction of the part area (brief: realistic, roughly 0.5–5 %). */
-export const DEFAULT_AREA_RANGE: readonly [number, number] = [0.005, 0.05];
+const DEFAULT_AREA_RANGE: readonly [number, number] = [0.005, 0.05];
 
 export type DefectKind = 'cut-paste' | 'scratch' | 'spot' | 'missing-piece';
 

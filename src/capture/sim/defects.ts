@@ -102,7 +102,7 @@ export const spot: DefectGenerator = (image, rng, partMask, options) => {
 };
 
 /** A chipped edge: an irregular chunk of the part gone, showing the background. */
-export const missingPiece: DefectGenerator = (image, rng, partMask, options) => {
+const missingPiece: DefectGenerator = (image, rng, partMask, options) => {
   const cv = loadOpenCv();
   const region = regionOf(image, partMask);
   const outside = partMask ? Uint8Array.from(region.inside, (v) => (v ? 0 : 255)) : undefined;

@@ -17,7 +17,7 @@ import type { Recipe } from './recipe.js';
 import { defaultRecipeSettings } from './settings.js';
 
 /** Clean renders per simulated recipe (the few-shot k). */
-export const SIM_REFERENCE_COUNT = 8;
+const SIM_REFERENCE_COUNT = 8;
 /** Frame numbers of the calibration renders start here (the live stream starts at 1). */
 export const SIM_CALIBRATION_FRAME_BASE = 2_000_000_000;
 

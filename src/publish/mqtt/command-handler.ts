@@ -19,7 +19,7 @@ import { replyMessage, verdictSummary, type CommandReply, type RequestId } from 
 import type { Topics } from './topics.js';
 
 /** Codes of command errors that are not daemon errors (src/errors.ts has the rest). */
-export const CommandErrorCodes = {
+const CommandErrorCodes = {
   COMMAND_INVALID: 'E_COMMAND_INVALID',
   COMMAND_UNKNOWN: 'E_COMMAND_UNKNOWN',
   CAMERA_UNKNOWN: 'E_CAMERA_UNKNOWN',

@@ -9,8 +9,8 @@ import type { CameraSnapshot } from '../control.js';
 import { INSPECTION_SCHEMA_ID, type InspectionMessage } from './inspection-schema.js';
 import type { CameraState } from '../../capture/camera.js';
 
-export const STATE_SCHEMA_ID = 'anomalygpt-edge/state@1';
-export const REPLY_SCHEMA_ID = 'anomalygpt-edge/command-reply@1';
+const STATE_SCHEMA_ID = 'anomalygpt-edge/state@1';
+const REPLY_SCHEMA_ID = 'anomalygpt-edge/command-reply@1';
 
 export interface MaskRef {
   readonly topic: string;

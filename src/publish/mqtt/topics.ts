@@ -24,7 +24,7 @@ export class TopicError extends Error {
   override readonly name = 'TopicError';
 }
 
-export function checkLevel(value: string, what: string): string {
+function checkLevel(value: string, what: string): string {
   if (!LEVEL.test(value)) throw new TopicError(`${what} ${JSON.stringify(value)} is not a valid MQTT topic level (no / + # or NUL, not empty)`);
   return value;
 }

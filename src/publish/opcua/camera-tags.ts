@@ -24,7 +24,7 @@ import type { CameraSnapshot } from '../control.js';
 import { callableBy, writableBy } from './opcua-security.js';
 import type { CameraState } from '../../capture/camera.js';
 
-export const RESULT_TAGS = ['Pass', 'Fail', 'Score', 'Confidence', 'Locations', 'DefectCount', 'InspectionId'] as const;
+const RESULT_TAGS = ['Pass', 'Fail', 'Score', 'Confidence', 'Locations', 'DefectCount', 'InspectionId'] as const;
 
 interface TagSpec {
   readonly dataType: DataType;

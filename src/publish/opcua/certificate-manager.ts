@@ -29,7 +29,7 @@ export class RefusalLoggingCertificateManager extends OPCUACertificateManager {
 }
 
 /** The first (leaf) certificate of a DER chain: a client may send its chain concatenated. */
-export function leafCertificate(der: Buffer): Buffer {
+function leafCertificate(der: Buffer): Buffer {
   // DER SEQUENCE: 0x30, then the length in short or long form (X.690 §8.1.3).
   if (der.length < 4 || der[0] !== 0x30) return der;
   const first = der[1];

@@ -88,24 +88,22 @@ export class UserDirectory {
 const READ = PermissionType.Browse | PermissionType.Read | PermissionType.ReadRolePermissions | PermissionType.ReceiveEvents;
 const BROWSE = PermissionType.Browse | PermissionType.ReadRolePermissions;
 
+/** Anyone gets `base`; `who` (operator or engineer) and every engineer get `granted`. */
+function rolePermissions(base: number, granted: number, who: 'operator' | 'engineer'): RolePermissionTypeOptions[] {
+  return [
+    { roleId: WellKnownRoles.Anonymous, permissions: base },
+    { roleId: WellKnownRoles.AuthenticatedUser, permissions: base },
+    { roleId: WellKnownRoles.Operator, permissions: who === 'operator' ? granted : base },
+    { roleId: WellKnownRoles.Engineer, permissions: granted },
+  ];
+}
+
 /** A tag everyone may read and `writer` (and engineers) may write. */
 export function writableBy(writer: 'operator' | 'engineer'): RolePermissionTypeOptions[] {
-  const write = READ | PermissionType.Write;
-  return [
-    { roleId: WellKnownRoles.Anonymous, permissions: READ },
-    { roleId: WellKnownRoles.AuthenticatedUser, permissions: READ },
-    { roleId: WellKnownRoles.Operator, permissions: writer === 'operator' ? write : READ },
-    { roleId: WellKnownRoles.Engineer, permissions: write },
-  ];
+  return rolePermissions(READ, READ | PermissionType.Write, writer);
 }
 
 /** A method everyone may see and `caller` (and engineers) may call. */
 export function callableBy(caller: 'operator' | 'engineer'): RolePermissionTypeOptions[] {
-  const call = BROWSE | PermissionType.Call;
-  return [
-    { roleId: WellKnownRoles.Anonymous, permissions: BROWSE },
-    { roleId: WellKnownRoles.AuthenticatedUser, permissions: BROWSE },
-    { roleId: WellKnownRoles.Operator, permissions: caller === 'operator' ? call : BROWSE },
-    { roleId: WellKnownRoles.Engineer, permissions: call },
-  ];
+  return rolePermissions(BROWSE, BROWSE | PermissionType.Call, caller);
 }

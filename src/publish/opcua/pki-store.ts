@@ -28,7 +28,7 @@ export interface StoredCertificate {
   readonly file: string;
 }
 
-export const storeFolder = (pkiDirectory: string, store: CertificateStore): string =>
+const storeFolder = (pkiDirectory: string, store: CertificateStore): string =>
   store === 'trusted' ? join(pkiDirectory, 'trusted', 'certs') : join(pkiDirectory, 'rejected');
 
 /** The first certificate of a PEM (possibly a chain) or DER file. */

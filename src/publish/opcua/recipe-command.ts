@@ -9,7 +9,7 @@ import type { Logger } from '../../log.js';
 import type { CameraControl } from '../control.js';
 import type { CameraTags } from './camera-tags.js';
 
-export function recipeErrorStatus(code: string): StatusCode {
+function recipeErrorStatus(code: string): StatusCode {
   switch (code) {
     case 'E_RECIPE_NOT_FOUND':
       return StatusCodes.BadNotFound;

@@ -18,7 +18,7 @@ import { DataType, Variant, VariantArrayType, type VariantLike } from 'node-opcu
 import type { Verdict } from '../../judge/verdict.js';
 import type { JobRequest, VisionSystem } from './vision-system.js';
 
-export const RESULT_STATE = { completed: 1, failed: 4 } as const;
+const RESULT_STATE = { completed: 1, failed: 4 } as const;
 
 export function verdictContent(v: Verdict): string {
   return JSON.stringify({

@@ -39,8 +39,8 @@ export interface LlamaWeights {
 const HEADER_BYTES = 7 * 4;
 
 /** llama2.c defaults that the v0 header does not carry (run.c hard-codes them). */
-export const LLAMA2C_RMS_EPS = 1e-5;
-export const LLAMA2C_ROPE_THETA = 10000;
+const LLAMA2C_RMS_EPS = 1e-5;
+const LLAMA2C_ROPE_THETA = 10000;
 
 export function parseLlama2cCheckpoint(bytes: Uint8Array, where = 'checkpoint'): LlamaWeights {
   const fail = (msg: string): never => {

@@ -36,7 +36,7 @@ export interface LoadLlmOptions {
   readonly verify?: boolean;
 }
 
-export function parseLlmManifest(json: unknown, where: string): LlmManifest {
+function parseLlmManifest(json: unknown, where: string): LlmManifest {
   if (!Value.Check(LlmManifestSchema, json)) {
     const problems = [...Value.Errors(LlmManifestSchema, json)].slice(0, 20).map((e) => `${e.path || '/'}: ${e.message}`);
     throw new AppError(ErrorCodes.BUNDLE_INVALID, `${where}: invalid LLM manifest:\n  ${problems.join('\n  ')}`);

@@ -5,7 +5,7 @@
  * Separate from the patch-feature bundle schema, which is closed (additionalProperties: false).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { BUNDLE_ID_PATTERN, ProvenanceSchema, fileEntrySchema } from '../../inference/manifest-parts.js';
+import { ProvenanceSchema, fileEntrySchema, manifestHeader } from '../../inference/manifest-parts.js';
 
 export const LLM_BUNDLE_SCHEMA_ID = 'anomalygpt-edge/llm-bundle@1';
 
@@ -15,7 +15,7 @@ const FileEntry = fileEntrySchema(
 
 const Positive = Type.Integer({ minimum: 1 });
 
-export const LlmConfigSchema = Type.Object(
+const LlmConfigSchema = Type.Object(
   {
     hidden: Positive,
     intermediate: Positive,
@@ -34,10 +34,7 @@ export const LlmConfigSchema = Type.Object(
 
 export const LlmManifestSchema = Type.Object(
   {
-    schema: Type.Literal(LLM_BUNDLE_SCHEMA_ID),
-    id: Type.String({ pattern: BUNDLE_ID_PATTERN }),
-    version: Type.String({ minLength: 1 }),
-    kind: Type.Literal('llm'),
+    ...manifestHeader(LLM_BUNDLE_SCHEMA_ID, 'llm'),
     files: Type.Array(FileEntry, { minItems: 3 }),
     config: LlmConfigSchema,
     decoder: Type.Object({ file: Type.String({ minLength: 1 }), opset: Positive }, { additionalProperties: false }),

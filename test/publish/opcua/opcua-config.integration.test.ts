@@ -10,13 +10,13 @@ import t from 'tap';
 import { Value } from '@sinclair/typebox/value';
 
 const { MessageSecurityMode, SecurityPolicy, WellKnownRoles } = await import('node-opcua');
-const { OpcuaConfigSchema } = await import('../../src/config/opcua.js');
-const { UserDirectory, endpointSecurity } = await import('../../src/publish/opcua/opcua-security.js');
-const { resultQuality } = await import('../../src/publish/opcua/tag-quality.js');
-const { verdictContent } = await import('../../src/publish/opcua/result-event.js');
-const { listCertificates, matchThumbprint, moveCertificate } = await import('../../src/publish/opcua/pki-store.js');
-const { OpcuaServer } = await import('../../src/publish/opcua/opcua-server.js');
-const { TestControl, silentLogger } = await import('../publish/opcua/helpers.js');
+const { OpcuaConfigSchema } = await import('../../../src/config/opcua.js');
+const { UserDirectory, endpointSecurity } = await import('../../../src/publish/opcua/opcua-security.js');
+const { resultQuality } = await import('../../../src/publish/opcua/tag-quality.js');
+const { verdictContent } = await import('../../../src/publish/opcua/result-event.js');
+const { listCertificates, matchThumbprint, moveCertificate } = await import('../../../src/publish/opcua/pki-store.js');
+const { OpcuaServer } = await import('../../../src/publish/opcua/opcua-server.js');
+const { TestControl, silentLogger } = await import('./helpers.js');
 
 t.test('config defaults are the production ones', async (t) => {
   const c = Value.Default(OpcuaConfigSchema, {}) as Record<string, unknown>;
