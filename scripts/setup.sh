@@ -23,7 +23,7 @@ export ONNXRUNTIME_NODE_INSTALL=skip
 
 # openssl: the tests make their own TLS certificates for the MQTT and OPC UA security tests.
 packages=(libopencv-dev mosquitto openssl)
-# models/export/ (README there): pinned by Debian 12's versions, see models/export/requirements.txt.
+# export/ (the Python export package, models/README.md): pinned by Debian 12's versions, see export/requirements.txt.
 [[ "${1:-}" == "--with-export-tools" ]] && packages+=(python3-torch python3-onnx python3-numpy python3-sentencepiece python3-pil)
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,5 @@
 /**
- * The whole export path (issue 4): models/export/export_bundle.py writes a reduced-size random
+ * The whole export path (issue 4): `python3 -m anomalygpt_export.export_bundle` writes a reduced-size random
  * AnomalyGPT bundle (ImageBind-structured encoder, decoder + prototypes, prompt learner,
  * llama_proj, a Llama LLM with a trained SentencePiece tokenizer) and the TS runtime loads it with
  * every load-time check (`AnomalyGpt.load`), reproduces PyTorch's SPEC §3 map, prompts and image
@@ -7,27 +7,24 @@
  * same bundle with int4 LLM weights loads and runs too. Skips without Debian's python3-torch.
  */
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AnomalyGpt } from '../../src/vlm/anomalygpt.js';
 import { createLogger } from '../../src/log.js';
-import { REPO_ROOT } from '../support/bundle.js';
 import { maxAbsDiff as maxAbs } from '../vlm/llm/fixtures.js';
-import { PY, pythonMissing, readF32 as f32 } from '../support/python.js';
+import { pythonMissing, readF32 as f32, runExport, succeeded } from '../support/python.js';
 
-const SCRIPT = join(REPO_ROOT, 'models', 'export', 'export_bundle.py');
 const skip = pythonMissing(['torch', 'onnx', 'sentencepiece', 'numpy']);
 
 const logger = createLogger({ level: 'silent' });
 
-t.test('export_bundle.py → AnomalyGpt.load → the same numbers as PyTorch → verdict and dialogue', { skip }, async (t) => {
+t.test('export_bundle → AnomalyGpt.load → the same numbers as PyTorch → verdict and dialogue', { skip }, async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'agpt-bundle-export-'));
   t.teardown(() => rmSync(out, { recursive: true, force: true }));
   const t0 = Date.now();
-  execFileSync(PY, [SCRIPT, '--out', join(out, 'fp32'), '--random', '--reduced', '--seed', '2', '--reference', '--class', 'gear wheel'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.comment(`export_bundle.py --random --reduced: ${Date.now() - t0} ms`);
+  succeeded(runExport('export_bundle', ['--out', join(out, 'fp32'), '--random', '--reduced', '--seed', '2', '--reference', '--class', 'gear wheel']), 'export_bundle');
+  t.comment(`export_bundle --random --reduced: ${Date.now() - t0} ms`);
   const dir = join(out, 'fp32');
   const ref = join(dir, 'reference');
   const ix = JSON.parse(readFileSync(join(ref, 'index.json'), 'utf8')) as { tensors: Record<string, { file: string }>; mapClass: string };
@@ -58,7 +55,7 @@ t.test('export_bundle.py → AnomalyGpt.load → the same numbers as PyTorch →
   t.ok(b.prefill.reused > a.prefill.reused, `turn 2 reuses ${b.prefill.reused} cached positions`);
 
   // The same bundle with int4 LLM weights (MatMulNBits): loads through every check, same verdict side.
-  execFileSync(PY, [SCRIPT, '--out', join(out, 'int4'), '--random', '--reduced', '--seed', '2', '--int4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  succeeded(runExport('export_bundle', ['--out', join(out, 'int4'), '--random', '--reduced', '--seed', '2', '--int4']), 'export_bundle --int4');
   const llmManifest = JSON.parse(readFileSync(join(out, 'int4', 'llm', 'manifest.json'), 'utf8'));
   t.match(llmManifest.provenance.notes ?? '', /int4|MatMulNBits/i, 'the LLM manifest records the quantisation');
   const q = await AnomalyGpt.load(join(out, 'int4'), { logger, partName: ix.mapClass, intraOpThreads: 1 });

@@ -1,21 +1,19 @@
 /**
- * Shared by test/export/int4.test.ts: running models/export/quantize_int4.py with the Debian
+ * Shared by test/export/int4.test.ts: running anomalygpt_export.quantize_int4 with the Debian
  * python (numpy + onnx 1.12), reading ONNX graphs back with onnx-proto, and small ORT sessions.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
-import { PY } from '../support/python.js';
+import { runExport, runPyFixture, succeeded } from '../support/python.js';
 
-export { PY, pythonMissing } from '../support/python.js';
+export { pythonMissing } from '../support/python.js';
 
 const { onnx } = onnxProto;
-export const QUANTIZE = 'models/export/quantize_int4.py';
-export const FIXTURE = 'test/export/int4_fixture.py';
 
-export function py(args: readonly string[]): string {
-  return execFileSync(PY, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+/** test/export/int4_fixture.py `cmd` …args (torch exports, an LLM bundle with external data). */
+export function fixture(cmd: string, ...args: string[]): string {
+  return succeeded(runPyFixture('int4_fixture.py', [cmd, ...args]), `int4_fixture.py ${cmd}`);
 }
 
 export interface QuantStats {
@@ -34,7 +32,7 @@ export interface QuantStats {
 }
 
 export function quantize(input: string, output: string, extra: readonly string[] = []): QuantStats {
-  return JSON.parse(py([QUANTIZE, input, output, ...extra])) as QuantStats;
+  return JSON.parse(succeeded(runExport('quantize_int4', [input, output, ...extra]), 'quantize_int4')) as QuantStats;
 }
 
 export type Model = onnxProto.onnx.ModelProto;

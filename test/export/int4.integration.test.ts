@@ -1,5 +1,5 @@
 /**
- * int4 weight quantisation (models/export/quantize_int4.py, issue 4 "a quantized Vicuna (ONNX,
+ * int4 weight quantisation (anomalygpt_export.quantize_int4, issue 4 "a quantized Vicuna (ONNX,
  * int4, fed inputs_embeds)"): the MatMulNBits packing checked exactly on a matrix that lies on
  * the 4-bit grid, then stories260K converted by the TS converter, quantised as a bundle and run
  * through loadLlmBundle (logits, greedy golden, sizes), torch.onnx exports (MatMul, Transpose +
@@ -15,7 +15,7 @@ import type { LlmBundle } from '../../src/vlm/llm/llm-bundle.js';
 import { createRng } from '../../src/util/prng.js';
 import { GOLDEN, STORIES_CKPT, STORIES_TOK, maxAbsDiff, openBundle, sharedLlmMissing, type Golden } from '../vlm/llm/fixtures.js';
 import {
-  FIXTURE, attrsOf, dimsOf, initializerMap, logitAgreement, maxAbs, median, py, pythonMissing, quantize, readModel, relErr, runFloat, writeModel,
+  attrsOf, dimsOf, fixture, initializerMap, logitAgreement, maxAbs, median, pythonMissing, quantize, readModel, relErr, runFloat, writeModel,
 } from './int4-helpers.js';
 
 const K = 80; // not a multiple of the block size: the last of 3 blocks is half padding
@@ -157,7 +157,7 @@ t.test('stories260K: int4 bundle vs float32 (logits, golden greedy ids, sizes)',
 t.test('external data: float decoder in llm.onnx.data → int4 bundle with its own data file, same logits', { skip: llmSkip }, async (t) => {
   const fDir = join(dir, 'ext-fp32');
   await convertLlama2c(STORIES_CKPT, STORIES_TOK, join(dir, 'plain-fp32'), { id: 'stories260k' });
-  py([FIXTURE, 'externalize-bundle', join(dir, 'plain-fp32'), fDir]);
+  fixture('externalize-bundle', join(dir, 'plain-fp32'), fDir);
   const qDir = join(dir, 'ext-int4');
   const iDir = join(dir, 'plain-int4');
   const stats = quantize(fDir, qDir);
@@ -183,7 +183,7 @@ t.test('external data: float decoder in llm.onnx.data → int4 bundle with its o
 t.test('torch.onnx export: MatMul on folded weights, Transpose + MatMul, Gemm with bias', { skip: pythonMissing(['numpy', 'onnx', 'torch']) }, async (t) => {
   const tdir = join(dir, 'torch');
   mkdirSync(tdir, { recursive: true });
-  py([FIXTURE, 'torch-linear', tdir]);
+  fixture('torch-linear', tdir);
   const readF32 = (p: string): Float32Array => {
     const b = readFileSync(p);
     return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));

@@ -1,4 +1,4 @@
-"""Fixtures for test/export/int4.test.ts (run with /usr/bin/python3).
+"""Fixtures for test/export/int4.test.ts (run with /usr/bin/python3, PYTHONPATH=export).
 
   torch-linear OUTDIR   a small torch module with nn.Linear on 3-D input (MatMul [+ Add]) and on
                         2-D input with bias (Gemm, transB = 1), exported twice: with constant
@@ -7,13 +7,14 @@
   externalize-bundle IN OUT   LLM bundle IN copied to OUT with the decoder's initializers in
                         llm.onnx.data (the layout of a Vicuna-size export), manifest re-hashed
 """
-import hashlib
 import json
 import os
 import shutil
 import sys
 
 import onnx
+
+from anomalygpt_export.bundle_io import file_entry, write_json
 
 
 def torch_linear(out_dir):
@@ -52,14 +53,9 @@ def externalize_bundle(src, dst):
             shutil.copyfile(os.path.join(src, e['path']), os.path.join(dst, e['path']))
     onnx.save_model(onnx.load(os.path.join(src, dec)), os.path.join(dst, dec), save_as_external_data=True,
                     all_tensors_to_one_file=True, location=dec + '.data', size_threshold=1024)
-    files = [e for e in man['files']] + [{'path': dec + '.data', 'role': 'other'}]
-    for e in files:
-        with open(os.path.join(dst, e['path']), 'rb') as f:
-            data = f.read()
-        e['sha256'], e['bytes'] = hashlib.sha256(data).hexdigest(), len(data)
-    man['files'], man['id'] = files, man['id'] + '-ext'
-    with open(os.path.join(dst, 'manifest.json'), 'w', encoding='utf8') as f:
-        json.dump(man, f, indent=1)
+    listed = [(e['path'], e['role']) for e in man['files']] + [(dec + '.data', 'other')]
+    man['files'], man['id'] = [file_entry(dst, path, role) for path, role in listed], man['id'] + '-ext'
+    write_json(os.path.join(dst, 'manifest.json'), man)
 
 
 if __name__ == '__main__':

@@ -1,7 +1,7 @@
 /**
  * The LLaMA tokenizer path (README "6. llm/" step 5): a SentencePiece BPE model trained with
- * LLaMA's settings (models/export/sp_corpus.py), converted to llama2.c format by
- * models/export/sentencepiece_to_llama2c.py, must give through the TS Llama2cTokenizer (run.c's
+ * LLaMA's settings (export/anomalygpt_export/sp_corpus.py), converted to llama2.c format by
+ * export/anomalygpt_export/sentencepiece_to_llama2c.py (driven by test/export/tokenizer_check.py), must give through the TS Llama2cTokenizer (run.c's
  * BPE) exactly SentencePiece's ids on the SPEC §6 segments (no BOS: add_special_tokens=False)
  * and on digits, whitespace runs, unicode with byte fallback and newlines; decoding must give
  * back the text. Needs /usr/bin/python3 with sentencepiece; skipped without it.
@@ -9,15 +9,13 @@
  * 32k LLaMA tokenizer (not available on the test machine, so skipped by default).
  */
 import t, { type Test } from 'tap';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Llama2cTokenizer } from '../../src/vlm/llm/tokenizer.js';
 import { createRng } from '../../src/util/prng.js';
-import { PY, pythonMissing } from '../support/python.js';
+import { pythonMissing, runPyFixture, succeeded } from '../support/python.js';
 
-const EXPORT_DIR = resolve('models/export');
 const VOCAB = 1000;
 
 const QUESTION = 'Is there any anomaly in the image?';
@@ -60,13 +58,8 @@ interface Info { vocabSize: number; bosId: number; eosId: number; hashHash: numb
 async function compareWith(t: Test, modelArgs: string[]): Promise<{ info: Info; cases: Case[]; tok: Llama2cTokenizer }> {
   const dir = mkdtempSync(join(tmpdir(), 'llama-tok-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const r = spawnSync(PY, [join(EXPORT_DIR, 'tokenizer_check.py'), ...modelArgs, '--out-dir', dir], {
-    input: JSON.stringify([...TEXTS, ...FUZZ]),
-    encoding: 'utf8',
-    cwd: EXPORT_DIR,
-  });
-  if (r.status !== 0) throw new Error(`tokenizer_check.py: ${r.stderr}`);
-  const { info, cases } = JSON.parse(r.stdout) as { info: Info; cases: Case[] };
+  const r = runPyFixture('tokenizer_check.py', [...modelArgs, '--out-dir', dir], { input: JSON.stringify([...TEXTS, ...FUZZ]) });
+  const { info, cases } = JSON.parse(succeeded(r, 'tokenizer_check.py')) as { info: Info; cases: Case[] };
   const tok = await Llama2cTokenizer.read(join(dir, 'tokenizer.bin'), info.vocabSize);
   t.equal(cases.length, TEXTS.length + FUZZ.length);
   for (const c of cases.slice(0, TEXTS.length)) {

@@ -1,5 +1,5 @@
 /**
- * The Python LLM export (models/export/export_llm.py, README "6. llm/") at reduced size, checked
+ * The Python LLM export (anomalygpt_export.export_llm, README "6. llm/") at reduced size, checked
  * through the runtime that ships it: a random Llama with HF key names, a random PandaGPT-shaped
  * LoRA delta (peft key names, fp16) merged in, exported with torch.onnx, then loaded by
  * loadLlmBundle. The ONNX logits must match PyTorch's reference, which runs the *unmerged* base
@@ -10,31 +10,19 @@
  * Needs /usr/bin/python3 with torch, onnx and sentencepiece.
  */
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ErrorCodes } from '../../src/errors.js';
 import type { LlmManifest } from '../../src/vlm/llm/llm-manifest.js';
 import { maxAbsDiff, openBundle, tokenizerFile } from '../vlm/llm/fixtures.js';
-import { PY, pythonMissing, readF32 as f32 } from '../support/python.js';
+import { pythonMissing, readF32 as f32, runExport, runPyFixture, succeeded } from '../support/python.js';
 
-const EXPORT_DIR = resolve('models/export');
 const DIMS = { hidden: 64, layers: 2, heads: 4, intermediate: 172, contextLength: 256 };
 // float32 PyTorch vs onnxruntime on logits of magnitude ~17 (reference.json logitsAbsMax).
 const LOGIT_TOL = 1e-4;
-
-function py(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(PY, args, { encoding: 'utf8', cwd: EXPORT_DIR });
-}
-
-function run(args: string[], what: string): string {
-  const r = py(args);
-  if (r.status !== 0) throw new Error(`${what} failed:\n${r.stderr}`);
-  return r.stdout;
-}
 
 /** Rewrites the manifest's sha256/bytes after files were replaced (and lists `extra` files). */
 function rehash(dir: string, extra: { path: string; role: 'other' }[] = []): void {
@@ -59,19 +47,18 @@ interface Reference {
 }
 
 const missing = pythonMissing(['torch', 'onnx', 'sentencepiece']);
-t.test('export_llm.py random reduced bundle', { skip: missing }, async (t) => {
+t.test('export_llm random reduced bundle', { skip: missing }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'llm-export-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'llm');
   const fromHf = join(dir, 'llm-from-hf');
   const hfDir = join(dir, 'vicuna-reduced');
   const delta = join(dir, 'pandagpt-delta.pt');
-  const E = (f: string): string => join(EXPORT_DIR, f);
-  run([E('lora_merge.py'), 'make-random-delta', delta, '--config', JSON.stringify(DIMS), '--seed', '5'], 'make-random-delta');
-  run([E('make_random_hf.py'), hfDir, '--config', JSON.stringify(DIMS), '--seed', '2', '--pad-token'], 'make_random_hf.py');
+  succeeded(runExport('lora_merge', ['make-random-delta', delta, '--config', JSON.stringify(DIMS), '--seed', '5']), 'make-random-delta');
+  succeeded(runPyFixture('make_random_hf.py', [hfDir, '--config', JSON.stringify(DIMS), '--seed', '2', '--pad-token']), 'make_random_hf.py');
   // Random mode trains its own tokenizer (the same deterministic one make_random_hf.py wrote).
-  run([E('export_llm.py'), out, '--random-config', JSON.stringify(DIMS), '--pandagpt-ckpt', delta, '--seed', '2', '--id', 'tiny-export'], 'export_llm.py (random)');
-  run([E('export_llm.py'), fromHf, '--vicuna-dir', hfDir, '--pandagpt-ckpt', delta, '--seed', '2', '--id', 'tiny-export'], 'export_llm.py (HF folder)');
+  succeeded(runExport('export_llm', [out, '--random-config', JSON.stringify(DIMS), '--pandagpt-ckpt', delta, '--seed', '2', '--id', 'tiny-export']), 'export_llm (random)');
+  succeeded(runExport('export_llm', [fromHf, '--vicuna-dir', hfDir, '--pandagpt-ckpt', delta, '--seed', '2', '--id', 'tiny-export']), 'export_llm (HF folder)');
   const ref = JSON.parse(readFileSync(join(out, 'reference', 'reference.json'), 'utf8')) as Reference;
 
   const b = await openBundle(out);
@@ -142,8 +129,8 @@ t.test('export_llm.py random reduced bundle', { skip: missing }, async (t) => {
 
   t.test('a delta that does not fit the model fails clearly', async (t) => {
     const bad = join(dir, 'delta-3-layers.pt');
-    t.equal(py([join(EXPORT_DIR, 'lora_merge.py'), 'make-random-delta', bad, '--config', JSON.stringify({ ...DIMS, layers: 3 })]).status, 0);
-    const r = py([join(EXPORT_DIR, 'export_llm.py'), join(dir, 'never'), '--random-config', JSON.stringify(DIMS), '--pandagpt-ckpt', bad]);
+    t.equal(runExport('lora_merge', ['make-random-delta', bad, '--config', JSON.stringify({ ...DIMS, layers: 3 })]).status, 0);
+    const r = runExport('export_llm', [join(dir, 'never'), '--random-config', JSON.stringify(DIMS), '--pandagpt-ckpt', bad]);
     t.not(r.status, 0);
     t.match(r.stderr, /pairs beyond the model/);
     t.match(r.stderr, /24 LoRA keys matched, expected 4 × 2 × 2 = 16/);
@@ -184,7 +171,7 @@ t.test('export_llm.py random reduced bundle', { skip: missing }, async (t) => {
   t.test('external data (the > 2 GB layout): one llm.onnx.data, listed as "other", loads', async (t) => {
     const ext = join(dir, 'external');
     cpSync(out, ext, { recursive: true });
-    run([E('llm_onnx.py'), 'split-then-consolidate', join(out, 'llm.onnx'), ext], 'split-then-consolidate');
+    succeeded(runExport('llm_onnx', ['split-then-consolidate', join(out, 'llm.onnx'), ext]), 'split-then-consolidate');
     t.ok(statSync(join(ext, 'llm.onnx.data')).size > statSync(join(ext, 'llm.onnx')).size, 'weights moved to the data file');
     rehash(ext, [{ path: 'llm.onnx.data', role: 'other' }]);
     const be = await openBundle(ext);

@@ -1,5 +1,5 @@
 /**
- * Round trip of the vision export (models/export/export_vision.py, issue 4): one run of
+ * Round trip of the vision export (anomalygpt_export.export_vision, issue 4): one run of
  * `--random --reduced --self-check` (ImageBind-structured encoder W 64, 8 blocks, taps after
  * 2/4/6/8, E 32, H 64, S 224, P 256), then onnxruntime-node against the PyTorch references
  * it wrote: the encoder, the TS-built unsupervised map graph (buildUnsupervisedMapGraph fed
@@ -9,19 +9,16 @@
  * Skipped when /usr/bin/python3 cannot import torch + onnx.
  */
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { PREBUILT_CLASS_NAMES, prototypeSentences } from '../../src/vlm/class-names.js';
 import { MAP_OUTPUT, TAPS_INPUT, buildUnsupervisedMapGraph } from '../../src/vlm/map-graphs.js';
 import { maxAbsDiff as maxAbs } from '../vlm/llm/fixtures.js';
-import { PY, pythonMissing, readF32 as f32 } from '../support/python.js';
+import { pythonMissing, readF32 as f32, runExport, succeeded } from '../support/python.js';
 
-const SCRIPT = fileURLToPath(new URL('../../models/export/export_vision.py', import.meta.url));
 const skip = pythonMissing(['torch', 'onnx']);
 
 interface Tensor { file: string; shape: number[] }
@@ -45,11 +42,9 @@ t.test('vision export round trip (PyTorch → ONNX / bundle files → onnxruntim
   const out = mkdtempSync(join(tmpdir(), 'agpt-vision-export-'));
   t.teardown(() => rmSync(out, { recursive: true, force: true }));
   const t0 = Date.now();
-  execFileSync(PY, [SCRIPT, '--out', out, '--random', '--reduced', '--seed', '3', '--self-check', '--class', 'Widget_A', '--map-class', 'widget_a'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.comment(`export_vision.py --random --reduced --self-check: ${Date.now() - t0} ms`);
+  const args = ['--out', out, '--random', '--reduced', '--seed', '3', '--self-check', '--class', 'Widget_A', '--map-class', 'widget_a'];
+  succeeded(runExport('export_vision', args), 'export_vision');
+  t.comment(`export_vision --random --reduced --self-check: ${Date.now() - t0} ms`);
   const ref = join(out, 'reference');
   const ix = JSON.parse(readFileSync(join(ref, 'index.json'), 'utf8')) as Index;
   const r = (name: string): Float32Array => f32(join(ref, ix.tensors[name].file));

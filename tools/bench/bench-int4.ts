@@ -1,5 +1,5 @@
 /**
- * fp32 vs int4 (MatMulNBits, models/export/quantize_int4.py) on a random Llama big enough that
+ * fp32 vs int4 (MatMulNBits, anomalygpt_export.quantize_int4) on a random Llama big enough that
  * the weights dominate, built with the TS graph builder (tools/models/llm/llama-graph.ts) and run on
  * the CPU execution provider in one process: file sizes, prefill time of ~90 positions, decode
  * tokens/s with the KV cache, and how close the int4 logits stay to fp32's. A benchmark, not a test:
@@ -117,7 +117,11 @@ export async function benchInt4(o: BenchOpts): Promise<void> {
     const buildMs = performance.now() - t;
     const quant = (out: string, extra: string[]): { ms: number; stats: Record<string, unknown> } => {
       const s = performance.now();
-      const json = execFileSync('/usr/bin/python3', [resolve('models/export/quantize_int4.py'), fp32, out, ...extra], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      const json = execFileSync('/usr/bin/python3', ['-m', 'anomalygpt_export.quantize_int4', fp32, out, ...extra], {
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+        env: { ...process.env, PYTHONPATH: resolve('export') },
+      });
       return { ms: performance.now() - s, stats: JSON.parse(json) as Record<string, unknown> };
     };
     const q = quant(join(dir, 'int4.onnx'), []);

@@ -11,8 +11,8 @@ Vicuna-7B v0 HF shards + PandaGPT LoRA merged (SPEC §8) → a folder src/vlm/ll
 "contextLength": 256}) builds the same bundle from random weights; without `tokenizer_model` it
 trains a LLaMA-like SentencePiece model (sp_corpus.py) whose size becomes the vocabulary.
 
-  /usr/bin/python3 export_llm.py OUT --vicuna-dir DIR [--pandagpt-ckpt PT] [--int4]
-  /usr/bin/python3 export_llm.py OUT --random-config JSON [--pandagpt-ckpt PT] [--seed N]
+  python3 -m anomalygpt_export.export_llm OUT --vicuna-dir DIR [--pandagpt-ckpt PT] [--int4]
+  python3 -m anomalygpt_export.export_llm OUT --random-config JSON [--pandagpt-ckpt PT] [--seed N]
 """
 from __future__ import annotations
 
@@ -27,15 +27,14 @@ from typing import Any
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bundle_io import file_entry as _entry, sha256_file as _sha256  # noqa: E402
-from hf_checkpoint import load_hf_weights  # noqa: E402
-from llama_hf import LlamaConfig, LlamaForCausalLM, init_random_  # noqa: E402
-from llm_reference import max_abs_diff_forward, write_reference  # noqa: E402
-from lora_merge import apply_lora_side_branch_, load_delta, merge_lora_, set_lora_scale_  # noqa: E402
-from llm_onnx import export_decoder  # noqa: E402
-from sentencepiece_to_llama2c import load_processor, to_llama2c_bytes  # noqa: E402
-from sp_corpus import train_llama_like  # noqa: E402
+from .bundle_io import file_entry as _entry, sha256_file as _sha256
+from .hf_checkpoint import load_hf_weights
+from .llama_hf import LlamaConfig, LlamaForCausalLM, init_random_
+from .llm_reference import max_abs_diff_forward, write_reference
+from .lora_merge import apply_lora_side_branch_, load_delta, merge_lora_, set_lora_scale_
+from .llm_onnx import export_decoder
+from .sentencepiece_to_llama2c import load_processor, to_llama2c_bytes
+from .sp_corpus import train_llama_like
 
 SCHEMA = 'anomalygpt-edge/llm-bundle@1'
 DEFAULT_RANDOM_VOCAB = 700
@@ -56,7 +55,7 @@ def _tokenizer(vicuna_dir, tokenizer_model, random_config) -> tuple[bytes, dict[
                 added = {str(k): int(v) for k, v in json.load(f).items()}
         return sp_bytes, added, os.path.basename(path) + (f' + added_tokens.json {added}' if added else '')
     vocab = int(random_config.get('vocab', random_config.get('vocabSize', DEFAULT_RANDOM_VOCAB)))
-    return train_llama_like(vocab), {}, f'LLaMA-like SentencePiece BPE trained on the SPEC §6 prompts (vocab {vocab}, models/export/sp_corpus.py)'
+    return train_llama_like(vocab), {}, f'LLaMA-like SentencePiece BPE trained on the SPEC §6 prompts (vocab {vocab}, export/anomalygpt_export/sp_corpus.py)'
 
 
 def export_llm_bundle(out_dir, *, vicuna_dir=None, pandagpt_ckpt=None, random_config=None, tokenizer_model=None, seed=0,
@@ -125,7 +124,7 @@ def export_llm_bundle(out_dir, *, vicuna_dir=None, pandagpt_ckpt=None, random_co
     decoder_files = export_decoder(model, out_dir, 'llm.onnx', log=log)
     int4: dict[str, Any] | None = None
     if quantize_int4:
-        from quantize_int4 import quantize_onnx_int4  # helper module, imported only when asked for
+        from .quantize_int4 import quantize_onnx_int4  # helper module, imported only when asked for
         f32_dir = os.path.join(out_dir, '.f32')
         os.makedirs(f32_dir, exist_ok=True)
         for f in decoder_files:
@@ -153,7 +152,7 @@ def export_llm_bundle(out_dir, *, vicuna_dir=None, pandagpt_ckpt=None, random_co
         'generation': {'stopTokenIds': [tok_info['eosId'], tok_info['hashHash']]},
         'provenance': {'source': '; '.join(source + [f'tokenizer {sp_source} (sha256 {hashlib.sha256(sp_bytes).hexdigest()})']),
                        'license': 'LLaMA model license + Vicuna/PandaGPT terms' if vicuna_dir else 'test artefact (random weights)',
-                       'builtBy': 'models/export/export_llm.py', 'notes': notes},
+                       'builtBy': 'export/anomalygpt_export/export_llm.py', 'notes': notes},
     }
     with open(os.path.join(out_dir, 'reference', 'reference.json'), 'w', encoding='utf-8') as f:
         json.dump({**ref, 'tokens': tok_info}, f, indent=1, ensure_ascii=False)
@@ -164,7 +163,7 @@ def export_llm_bundle(out_dir, *, vicuna_dir=None, pandagpt_ckpt=None, random_co
     return {'manifest': manifest, 'tokens': tok_info, 'lora': lora, 'int4': int4, 'reference': ref, 'outDir': os.path.abspath(out_dir)}
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('out_dir')
     ap.add_argument('--vicuna-dir')
@@ -183,4 +182,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

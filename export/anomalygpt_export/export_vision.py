@@ -3,11 +3,11 @@
 decoder.bin, text-prototypes.bin, prompt-learner.onnx, llama-proj.onnx.
 
   # official checkpoints (SPEC §8)
-  /usr/bin/python3 models/export/export_vision.py --out DIR --imagebind imagebind_huge.pth \\
+  python3 -m anomalygpt_export.export_vision --out DIR --imagebind imagebind_huge.pth \\
       --anomalygpt train_supervised/pytorch_model.pt --pandagpt pandagpt_7b/pytorch_model.pt \\
       --bpe bpe_simple_vocab_16e6.txt.gz [--class NAME ...] [--reference]
   # random init of the same architectures at reduced size (tests)
-  /usr/bin/python3 models/export/export_vision.py --out DIR --random --reduced --seed 3 --reference --self-check
+  python3 -m anomalygpt_export.export_vision --out DIR --random --reduced --seed 3 --reference --self-check
 
 `--reference` adds `reference/` (NOT listed in any manifest): PyTorch outputs for a fixed input
 image as raw LE float32 plus `reference/index.json` (vision_reference.py); `--self-check` adds the
@@ -18,23 +18,21 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import sys
 import tempfile
 from dataclasses import asdict
 from typing import Any, Sequence
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
+import torch
+from torch import nn
 
-from anomalygpt_heads import (FULL_PL_CHANNELS, TEMPERATURE, LinearLayer, LlamaProjToken, PromptLearner,  # noqa: E402
+from .anomalygpt_heads import (FULL_PL_CHANNELS, TEMPERATURE, LinearLayer, LlamaProjToken, PromptLearner,
                               load_anomalygpt_heads, load_llama_proj, write_decoder_bin)
-from bundle_io import file_entry, write_f32  # noqa: E402
-from clip_tokenizer import ClipTokenizer, write_synthetic_vocab  # noqa: E402
-from imagebind_text import FULL_TEXT, ImageBindText, TextConfig, class_list, load_imagebind_text, prototype_sentences, prototype_table  # noqa: E402
-from imagebind_vision import FULL_VISION, ImageBindVision, VisionConfig, VisionExportWrapper, load_imagebind_vision  # noqa: E402
-from onnx_export import EXTERNAL_THRESHOLD, export_onnx  # noqa: E402
+from .bundle_io import file_entry, write_f32
+from .clip_tokenizer import ClipTokenizer, write_synthetic_vocab
+from .imagebind_text import FULL_TEXT, ImageBindText, TextConfig, class_list, load_imagebind_text, prototype_sentences, prototype_table
+from .imagebind_vision import FULL_VISION, ImageBindVision, VisionConfig, VisionExportWrapper, load_imagebind_vision
+from .onnx_export import EXTERNAL_THRESHOLD, export_onnx
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)  # SPEC §1
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -122,7 +120,7 @@ def export_vision(out_dir: str, *, imagebind: str | None = None, anomalygpt: str
         # The synthetic vocabulary is kept with the references, else dropped after use.
         scratch = None if reference else tempfile.TemporaryDirectory()
         vision, text, tok, heads, bpe = build_random(os.path.join(out_dir, 'reference') if reference else scratch.name, reduced, seed, bpe)
-        source = f'random weights, seed {seed}, {"reduced" if reduced else "full"} size, built by models/export/export_vision.py'
+        source = f'random weights, seed {seed}, {"reduced" if reduced else "full"} size, built by export/anomalygpt_export/export_vision.py'
     else:
         missing = [n for n, v in (('--imagebind', imagebind), ('--anomalygpt', anomalygpt), ('--pandagpt', pandagpt), ('--bpe', bpe)) if not v]
         if missing:
@@ -161,10 +159,10 @@ def export_vision(out_dir: str, *, imagebind: str | None = None, anomalygpt: str
         'source': source,
     }
     if reference:
-        from vision_reference import write_reference
+        from .vision_reference import write_reference
         checks = None
         if self_check:
-            from vision_checks import self_checks
+            from .vision_checks import self_checks
             checks = self_checks(vision, heads)
             # The >2 GB route (one external-data file) exercised at reduced size: threshold 0.
             ext = os.path.join(out_dir, 'reference', 'external')

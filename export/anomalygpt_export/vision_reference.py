@@ -15,12 +15,12 @@ from typing import Any
 
 import torch
 
-from anomalygpt_heads import LlamaProjToken, unsupervised_map
-from bundle_io import write_f32, write_json
-import clip_tokenizer
-from clip_tokenizer import ClipTokenizer
-from imagebind_text import ImageBindText, canonical_class, class_prototypes, prototype_sentences
-from imagebind_vision import ImageBindVision
+from .anomalygpt_heads import LlamaProjToken, unsupervised_map
+from .bundle_io import write_f32, write_json
+from . import clip_tokenizer
+from .clip_tokenizer import ClipTokenizer
+from .imagebind_text import ImageBindText, canonical_class, class_prototypes, prototype_sentences
+from .imagebind_vision import ImageBindVision
 
 
 def reference_pixel(size: int) -> torch.Tensor:

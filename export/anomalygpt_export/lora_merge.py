@@ -8,8 +8,8 @@ Key names with peft 0.3.0 are presumably
 [inferred, SPEC §8]. The matcher accepts any prefix before `layers.{i}.` and an optional
 `.default` adapter name (older peft wrote `lora_A.weight`), and reports the prefixes it found.
 
-CLI: python3 lora_merge.py list DELTA.pt        (pairs, prefixes, adapters and other keys found)
-     python3 lora_merge.py make-random-delta OUT.pt --config JSON [--seed N] [--rank R]   (test fixture)
+CLI: python3 -m anomalygpt_export.lora_merge list DELTA.pt        (pairs, prefixes, adapters and other keys found)
+     python3 -m anomalygpt_export.lora_merge make-random-delta OUT.pt --config JSON [--seed N] [--rank R]   (test fixture)
 """
 from __future__ import annotations
 
@@ -179,7 +179,7 @@ def random_delta(layers: int, hidden: int, q_out: int, kv_out: int, *, rank: int
     return sd
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = ap.add_subparsers(dest='cmd', required=True)
     mk = sub.add_parser('make-random-delta', help='write a random PandaGPT-shaped LoRA delta (tests)')
@@ -202,4 +202,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

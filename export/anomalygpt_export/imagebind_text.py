@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from clip_tokenizer import ClipTokenizer
-from imagebind_vision import LN_EPS, SimpleTransformer, strict_load
+from .clip_tokenizer import ClipTokenizer
+from .imagebind_vision import LN_EPS, SimpleTransformer, strict_load
 
 TEXT_PREFIXES = ('modality_preprocessors.text.', 'modality_trunks.text.', 'modality_heads.text.', 'modality_postprocessors.text.')
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from llama_hf import LlamaForCausalLM
+from .llama_hf import LlamaForCausalLM
 
 # HF checkpoints written by older transformers carry the RoPE frequencies as a buffer; they are
 # derived from the config, so they are checked against it, never loaded.

@@ -14,21 +14,19 @@ The weights are llama_hf.init_random_(seed), which are fp16-exact, so this folde
 export_llm_bundle(random_config=…, seed=…) with the same tokenizer describe the same network
 (plus the pad row with --pad-token).
 
-  /usr/bin/python3 make_random_hf.py DIR --config JSON [--seed N] [--vocab V] [--pad-token]
+  PYTHONPATH=export /usr/bin/python3 test/export/make_random_hf.py DIR --config JSON [--seed N] [--vocab V] [--pad-token]
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from llama_hf import LlamaConfig, LlamaForCausalLM, init_random_  # noqa: E402
-from sentencepiece_to_llama2c import load_processor  # noqa: E402
-from sp_corpus import train_llama_like  # noqa: E402
+from anomalygpt_export.llama_hf import LlamaConfig, LlamaForCausalLM, init_random_
+from anomalygpt_export.sentencepiece_to_llama2c import load_processor
+from anomalygpt_export.sp_corpus import train_llama_like
 
 
 def make_random_hf(out_dir: str, dims: dict, *, seed: int = 0, vocab: int = 700, pad_token: bool = False) -> dict:

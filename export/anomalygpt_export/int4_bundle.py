@@ -12,8 +12,8 @@ import json
 import os
 import shutil
 
-from bundle_io import file_entry as _entry  # noqa: E402
-from quantize_int4 import quantize_onnx_int4
+from .bundle_io import file_entry as _entry
+from .quantize_int4 import quantize_onnx_int4
 
 
 def quantize_bundle(in_dir: str, out_dir: str, *, bundle_id: str | None = None, **opts) -> dict:
@@ -48,13 +48,13 @@ def quantize_bundle(in_dir: str, out_dir: str, *, bundle_id: str | None = None, 
         files.append(entry)
 
     scheme = 'symmetric (implicit zero point 8)' if stats['symmetric'] else 'asymmetric with 4-bit zero points'
-    note = (f"int4 weight-only quantisation by models/export/quantize_int4.py: {stats['nodes_rewritten']} MatMul/Gemm nodes "
+    note = (f"int4 weight-only quantisation by export/anomalygpt_export/quantize_int4.py: {stats['nodes_rewritten']} MatMul/Gemm nodes "
             f"→ com.microsoft MatMulNBits (bits 4, block {stats['block_size']}, {scheme}"
             f"{'' if stats['quantize_lm_head'] else ', lm_head kept in float'}); quantised weights "
             f"{stats['weight_bytes_before']} → {stats['weight_bytes_after']} bytes, max weight rel. RMSE {stats['max_weight_rel_rmse']:.4f}")
     prov = dict(m['provenance'])
     prov['notes'] = f"{prov['notes']}; {note}" if prov.get('notes') else note
-    prov['builtBy'] = f"{prov['builtBy']} + models/export/quantize_int4.py"
+    prov['builtBy'] = f"{prov['builtBy']} + export/anomalygpt_export/quantize_int4.py"
     m = {**m, 'id': bundle_id or f"{m['id']}-int4", 'files': files, 'provenance': prov}
     tmp = os.path.join(out_dir, f'manifest.json.tmp-{os.getpid()}')
     with open(tmp, 'w', encoding='utf8') as f:

@@ -8,7 +8,7 @@ README "6. llm/" step 5), written the way llama2.c's tokenizer.py exports LLaMA'
 The format has no piece types, so the converter checks what run.c's encode assumes of the ids:
 <unk>, <s>, </s> at 0, 1, 2 and byte piece b at id b + 3; anything else is an error.
 
-  python3 sentencepiece_to_llama2c.py tokenizer.model tokenizer.bin
+  python3 -m anomalygpt_export.sentencepiece_to_llama2c tokenizer.model tokenizer.bin
 """
 from __future__ import annotations
 
@@ -111,8 +111,14 @@ def convert(model_path: str, out_path: str) -> dict[str, Any]:
     return info
 
 
-if __name__ == '__main__':
-    if len(sys.argv) != 3:
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
         print(__doc__, file=sys.stderr)
-        sys.exit(64)
-    print(convert(sys.argv[1], sys.argv[2]))
+        return 64
+    print(convert(args[0], args[1]))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

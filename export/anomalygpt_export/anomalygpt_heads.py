@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bundle_io import write_f32
-from imagebind_vision import CheckpointKeyError, strict_load
+from .bundle_io import write_f32
+from .imagebind_vision import CheckpointKeyError, strict_load
 
 FULL_PL_CHANNELS = (4, 16, 64, 256, 1024)  # SPEC §5 meta_net widths before the 5×5 conv to H
 DECODER_PREFIX = 'image_decoder.'

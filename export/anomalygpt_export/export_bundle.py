@@ -5,22 +5,20 @@ src/vlm/manifest.ts): the vision files (export_vision.py), the LLM sub-bundle in
 sha256 and size, `llm/manifest.json` included (role llm-manifest; it pins the LLM's own files).
 
   # official checkpoints (SPEC §8)
-  /usr/bin/python3 models/export/export_bundle.py --out DIR --imagebind imagebind_huge.pth \\
+  python3 -m anomalygpt_export.export_bundle --out DIR --imagebind imagebind_huge.pth \\
       --anomalygpt ckpt/train_supervised/pytorch_model.pt --pandagpt pandagpt_7b/pytorch_model.pt \\
       --bpe bpe_simple_vocab_16e6.txt.gz --vicuna-dir vicuna_ckpt/7b_v0 [--int4] [--class NAME ...]
   # reduced random bundle that AnomalyGpt.load accepts (tests)
-  /usr/bin/python3 models/export/export_bundle.py --out DIR --random --reduced --seed 1
+  python3 -m anomalygpt_export.export_bundle --out DIR --random --reduced --seed 1
 """
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 from typing import Any, Sequence
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bundle_io import file_entry, write_json  # noqa: E402
+from .bundle_io import file_entry, write_json
 
 SCHEMA = 'anomalygpt-edge/anomalygpt-bundle@1'
 ROLES = {'encoder', 'decoder', 'text-prototypes', 'prompt-learner', 'llama-proj', 'llm-manifest'}
@@ -57,13 +55,13 @@ def export_bundle(out_dir: str, *, imagebind: str | None = None, anomalygpt: str
                   random: bool = False, reduced: bool = False, seed: int = 0, classes: Sequence[str] = (),
                   quantize_int4: bool = False, bundle_id: str | None = None, reference: bool = False,
                   llm_random_config: dict[str, Any] | None = None, device: str = 'cpu') -> dict[str, Any]:
-    from export_vision import export_vision  # lazily: torch import only when used
+    from .export_vision import export_vision  # lazily: torch import only when used
     vision = export_vision(out_dir, imagebind=imagebind, anomalygpt=anomalygpt, pandagpt=pandagpt, bpe=bpe, random=random,
                            reduced=reduced, seed=seed, classes=classes, reference=reference, device=device)
     hidden = vision['hidden']
     bundle_id = bundle_id or ('anomalygpt-reduced-random' if random and reduced else 'anomalygpt-random' if random else 'anomalygpt-imagebind-huge-vicuna-7b-v0')
 
-    from export_llm import export_llm_bundle  # helper B's module, same folder
+    from .export_llm import export_llm_bundle  # helper B's module, same folder
     llm_kwargs: dict[str, Any] = {'seed': seed, 'quantize_int4': quantize_int4, 'bundle_id': f'{bundle_id}-llm'}
     if random:
         cfg = {**(REDUCED_LLM if reduced else {}), **(llm_random_config or {}), 'hidden': hidden}
@@ -97,7 +95,7 @@ def export_bundle(out_dir: str, *, imagebind: str | None = None, anomalygpt: str
             'source': f"{vision['source']}; LLM: {llm_manifest['provenance']['source']}",
             'license': 'test artefact (random weights)' if random else
             'non-commercial: ImageBind CC-BY-NC-4.0; AnomalyGPT, PandaGPT and Vicuna/LLaMA under their own terms (check the model cards)',
-            'builtBy': 'models/export/export_bundle.py',
+            'builtBy': 'export/anomalygpt_export/export_bundle.py',
             'notes': ('reduced-size random init of the real architectures; synthetic CLIP BPE vocabulary; ' if random and reduced else '')
             + 'encoder Conv3d stem folded to Conv2d (SPEC §2); prototypes = mean of L2-normalised ImageBind text embeddings of the SPEC §3 prompt ensemble',
         },

@@ -155,6 +155,6 @@ def split_then_consolidate(src: str, dst_dir: str, name: str = 'llm.onnx') -> No
 
 if __name__ == '__main__':
     if len(sys.argv) != 4 or sys.argv[1] != 'split-then-consolidate':
-        print('usage: llm_onnx.py split-then-consolidate SRC.onnx DST_DIR', file=sys.stderr)
+        print('usage: python3 -m anomalygpt_export.llm_onnx split-then-consolidate SRC.onnx DST_DIR', file=sys.stderr)
         sys.exit(64)
     split_then_consolidate(sys.argv[2], sys.argv[3])

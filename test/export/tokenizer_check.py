@@ -3,9 +3,9 @@
 32k tokenizer's agreement is the open check). Segments are encoded without BOS, as the seed
 tokenizes them with add_special_tokens=False (SPEC §6).
 
-  python3 tokenizer_check.py --model tokenizer.model [--out-dir DIR] < strings.json > cases.json
+  PYTHONPATH=export python3 test/export/tokenizer_check.py --model tokenizer.model [--out-dir DIR] < strings.json > cases.json
       (with --out-dir, the llama2.c conversion is written to DIR/tokenizer.bin)
-  python3 tokenizer_check.py --train-vocab 900 --out-dir DIR < strings.json > cases.json
+  PYTHONPATH=export python3 test/export/tokenizer_check.py --train-vocab 900 --out-dir DIR < strings.json > cases.json
       (trains the LLaMA-like test tokenizer of sp_corpus.py into DIR/tokenizer.model and writes
        DIR/tokenizer.bin; the extra lines put é, ï, 中文 and space runs in its vocabulary, emoji stay out)
 
@@ -20,8 +20,8 @@ import sys
 
 import sentencepiece as spm
 
-from sentencepiece_to_llama2c import load_processor, to_llama2c_bytes
-from sp_corpus import train_llama_like
+from anomalygpt_export.sentencepiece_to_llama2c import load_processor, to_llama2c_bytes
+from anomalygpt_export.sp_corpus import train_llama_like
 
 # Extra training lines: accented Latin and two CJK characters enter the vocabulary (with a
 # merge "中文"); anything else non-ASCII (emoji, other CJK) exercises byte fallback. Indented

@@ -15,7 +15,7 @@ Large models: the graph is loaded without its external data, each weight is read
 (memory map) and its quantised form appended to a single new data file, so a 27 GB float32
 Vicuna-7B never sits in memory twice.
 
-  /usr/bin/python3 models/export/quantize_int4.py IN OUT [--block-size 32] [--symmetric]
+  python3 -m anomalygpt_export.quantize_int4 IN OUT [--block-size 32] [--symmetric]
       [--no-lm-head] [--min-elements N] [--accuracy-level L] [--external-data auto|yes|no] [--id ID]
 IN/OUT: .onnx files, or LLM bundle folders (manifest.json; see int4_bundle.py).
 """
@@ -30,9 +30,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from int4_pack import Int4Weight, check_block_size  # noqa: E402
-from onnx_tensor_io import FLOAT_TYPES, TensorSink, atomic_write, external_files, is_external, read_array, tensor_nbytes  # noqa: E402
+from .int4_pack import Int4Weight, check_block_size
+from .onnx_tensor_io import FLOAT_TYPES, TensorSink, atomic_write, external_files, is_external, read_array, tensor_nbytes
 
 MS_DOMAIN = 'com.microsoft'
 # One protobuf message cannot exceed 2 GiB; well below that the output goes to external data.
@@ -266,7 +265,7 @@ def main(argv=None) -> int:
     opts = dict(block_size=a.block_size, symmetric=a.symmetric, quantize_lm_head=not a.no_lm_head, min_elements=a.min_elements,
                 accuracy_level=a.accuracy_level, external_data=a.external_data)
     if os.path.isdir(a.input):
-        from int4_bundle import quantize_bundle
+        from .int4_bundle import quantize_bundle
         stats = quantize_bundle(a.input, a.output, bundle_id=a.id, **opts)
     else:
         stats = quantize_onnx_int4(a.input, a.output, **opts)

@@ -10,10 +10,10 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from anomalygpt_heads import LinearLayer, PromptLearner, load_anomalygpt_heads, load_llama_proj
-from imagebind_text import FULL_TEXT, ImageBindText, expected_text_keys
-from imagebind_vision import FULL_VISION, CheckpointKeyError, ImageBindVision, VisionExportWrapper, expected_vision_keys, load_imagebind_vision
-from vision_reference import reference_pixel
+from .anomalygpt_heads import LinearLayer, PromptLearner, load_anomalygpt_heads, load_llama_proj
+from .imagebind_text import FULL_TEXT, ImageBindText, expected_text_keys
+from .imagebind_vision import FULL_VISION, CheckpointKeyError, ImageBindVision, VisionExportWrapper, expected_vision_keys, load_imagebind_vision
+from .vision_reference import reference_pixel
 
 
 def _compare(expected: dict[str, tuple[tuple[int, ...], str]], module: nn.Module) -> dict[str, Any]:
