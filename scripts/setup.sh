@@ -4,7 +4,7 @@
 # the TypeScript build, and the default model bundle. Idempotent; safe to re-run.
 #
 #   scripts/setup.sh                       the daemon
-#   scripts/setup.sh --with-export-tools   also Debian's PyTorch, ONNX, NumPy, SentencePiece and Pillow
+#   scripts/setup.sh --with-export-tools   also Debian's PyTorch, ONNX, NumPy, SentencePiece, Pillow and jsonschema
 #                                          (/usr/bin/python3) for the model export scripts and their tests
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -24,7 +24,7 @@ export ONNXRUNTIME_NODE_INSTALL=skip
 # openssl: the tests make their own TLS certificates for the MQTT and OPC UA security tests.
 packages=(libopencv-dev mosquitto openssl)
 # export/ (the Python export package, models/README.md): pinned by Debian 12's versions, see export/requirements.txt.
-[[ "${1:-}" == "--with-export-tools" ]] && packages+=(python3-torch python3-onnx python3-numpy python3-sentencepiece python3-pil)
+[[ "${1:-}" == "--with-export-tools" ]] && packages+=(python3-torch python3-onnx python3-numpy python3-sentencepiece python3-pil python3-jsonschema)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -15,27 +15,21 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from typing import Any, Sequence
 
+from .bundle_io import file_entry
+from .manifest_schema import ANOMALYGPT_BUNDLE as SCHEMA, exits_on_manifest_error, validate_block, write_manifest
 
-from .bundle_io import file_entry, write_json
-
-SCHEMA = 'anomalygpt-edge/anomalygpt-bundle@1'
-ROLES = {'encoder', 'decoder', 'text-prototypes', 'prompt-learner', 'llama-proj', 'llm-manifest'}
 # Reduced LLM next to the reduced vision side (H must equal the prompt learner's / llama_proj's).
 REDUCED_LLM = {'layers': 2, 'heads': 4, 'intermediate': 172, 'contextLength': 512}
 
 
 def manifest_problems(m: dict[str, Any]) -> list[str]:
-    """The checks of manifest.ts that need no TypeBox: required blocks, roles, listed files,
-    the relations `manifestProblems` tests. The TS loader re-validates the full schema."""
-    p = [f'missing {k}' for k in ('schema', 'id', 'version', 'kind', 'files', 'image', 'encoder', 'decoder', 'textPrototypes',
-                                  'promptLearner', 'llamaProj', 'llm', 'verdict', 'provenance') if k not in m]
-    if p:
-        return p
-    if m['schema'] != SCHEMA or m['kind'] != 'anomalygpt':
-        p.append('schema/kind')
-    p += [f"unknown role {f['role']} ({f['path']})" for f in m['files'] if f['role'] not in ROLES]
+    """The relations src/vlm/manifest.ts `manifestProblems` checks, which no JSON Schema can
+    express. Everything else (blocks, roles, id, closed objects) is models/schemas/
+    anomalygpt-bundle.schema.json's, checked first by write_manifest."""
+    p: list[str] = []
     listed = {f['path'] for f in m['files']}
     for rel in (m['encoder']['file'], m['decoder']['file'], m['textPrototypes']['file'], m['promptLearner']['file'],
                 m['llamaProj']['file'], f"{m['llm']['dir']}/manifest.json"):
@@ -55,11 +49,12 @@ def export_bundle(out_dir: str, *, imagebind: str | None = None, anomalygpt: str
                   random: bool = False, reduced: bool = False, seed: int = 0, classes: Sequence[str] = (),
                   quantize_int4: bool = False, bundle_id: str | None = None, reference: bool = False,
                   llm_random_config: dict[str, Any] | None = None, device: str = 'cpu') -> dict[str, Any]:
+    bundle_id = bundle_id or ('anomalygpt-reduced-random' if random and reduced else 'anomalygpt-random' if random else 'anomalygpt-imagebind-huge-vicuna-7b-v0')
+    validate_block(SCHEMA, 'id', bundle_id, where='--id')  # before the slow part; the whole manifest is checked at the end
     from .export_vision import export_vision  # lazily: torch import only when used
     vision = export_vision(out_dir, imagebind=imagebind, anomalygpt=anomalygpt, pandagpt=pandagpt, bpe=bpe, random=random,
                            reduced=reduced, seed=seed, classes=classes, reference=reference, device=device)
     hidden = vision['hidden']
-    bundle_id = bundle_id or ('anomalygpt-reduced-random' if random and reduced else 'anomalygpt-random' if random else 'anomalygpt-imagebind-huge-vicuna-7b-v0')
 
     from .export_llm import export_llm_bundle  # helper B's module, same folder
     llm_kwargs: dict[str, Any] = {'seed': seed, 'quantize_int4': quantize_int4, 'bundle_id': f'{bundle_id}-llm'}
@@ -100,14 +95,12 @@ def export_bundle(out_dir: str, *, imagebind: str | None = None, anomalygpt: str
             + 'encoder Conv3d stem folded to Conv2d (SPEC §2); prototypes = mean of L2-normalised ImageBind text embeddings of the SPEC §3 prompt ensemble',
         },
     }
-    problems = manifest_problems(manifest)
-    if problems:
-        raise ValueError('internal: invalid manifest: ' + '; '.join(problems))
-    write_json(os.path.join(out_dir, 'manifest.json'), manifest)
+    write_manifest(out_dir, manifest, SCHEMA, relations=manifest_problems)
     return manifest
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+@exits_on_manifest_error
+def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--out', required=True)
     for name in ('imagebind', 'anomalygpt', 'pandagpt', 'bpe', 'vicuna-dir', 'tokenizer-model', 'id'):
@@ -127,7 +120,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                       quantize_int4=a.int4, bundle_id=a.id, reference=a.reference, device=a.device)
     for f in m['files']:
         print(f"{f['sha256']}  {f['bytes']}  {os.path.join(a.out, f['path'])}")
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

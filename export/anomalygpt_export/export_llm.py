@@ -33,10 +33,10 @@ from .llama_hf import LlamaConfig, LlamaForCausalLM, init_random_
 from .llm_reference import max_abs_diff_forward, write_reference
 from .lora_merge import apply_lora_side_branch_, load_delta, merge_lora_, set_lora_scale_
 from .llm_onnx import export_decoder
+from .manifest_schema import LLM_BUNDLE as SCHEMA, exits_on_manifest_error, validate_block, write_manifest
 from .sentencepiece_to_llama2c import load_processor, to_llama2c_bytes
 from .sp_corpus import train_llama_like
 
-SCHEMA = 'anomalygpt-edge/llm-bundle@1'
 DEFAULT_RANDOM_VOCAB = 700
 LORA_RANK, LORA_ALPHA = 32, 32.0  # SPEC §8
 
@@ -62,6 +62,7 @@ def export_llm_bundle(out_dir, *, vicuna_dir=None, pandagpt_ckpt=None, random_co
                       quantize_int4=False, bundle_id='vicuna-7b-v0-pandagpt') -> dict:
     if (vicuna_dir is None) == (random_config is None):
         raise ValueError('give exactly one of vicuna_dir and random_config')
+    validate_block(SCHEMA, 'id', bundle_id, where='LLM bundle id')  # before the slow part; the manifest is checked whole at the end
     log = print if vicuna_dir else (lambda *_a, **_k: None)
     torch.manual_seed(seed)
     sp_bytes, added, sp_source = _tokenizer(vicuna_dir, tokenizer_model, random_config or {})
@@ -156,13 +157,13 @@ def export_llm_bundle(out_dir, *, vicuna_dir=None, pandagpt_ckpt=None, random_co
     }
     with open(os.path.join(out_dir, 'reference', 'reference.json'), 'w', encoding='utf-8') as f:
         json.dump({**ref, 'tokens': tok_info}, f, indent=1, ensure_ascii=False)
-    with open(os.path.join(out_dir, 'manifest.json'), 'w', encoding='utf-8') as f:
-        f.write(json.dumps(manifest, indent=1, ensure_ascii=False) + '\n')
+    write_manifest(out_dir, manifest, SCHEMA)
     if int4:
         int4 = {k: v for k, v in int4.items() if k != 'tensors'}  # the per-tensor list is long at 7B
     return {'manifest': manifest, 'tokens': tok_info, 'lora': lora, 'int4': int4, 'reference': ref, 'outDir': os.path.abspath(out_dir)}
 
 
+@exits_on_manifest_error
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('out_dir')

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 import tempfile
 from dataclasses import asdict
 from typing import Any, Sequence
@@ -32,6 +33,7 @@ from .bundle_io import file_entry, write_f32
 from .clip_tokenizer import ClipTokenizer, write_synthetic_vocab
 from .imagebind_text import FULL_TEXT, ImageBindText, TextConfig, class_list, load_imagebind_text, prototype_sentences, prototype_table
 from .imagebind_vision import FULL_VISION, ImageBindVision, VisionConfig, VisionExportWrapper, load_imagebind_vision
+from .manifest_schema import ANOMALYGPT_BUNDLE, exits_on_manifest_error, validate_block, validate_file_entries
 from .onnx_export import EXTERNAL_THRESHOLD, export_onnx
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)  # SPEC §1
@@ -158,6 +160,11 @@ def export_vision(out_dir: str, *, imagebind: str | None = None, anomalygpt: str
         'hidden': hidden,
         'source': source,
     }
+    # The top manifest (export_bundle.py) is written after the slower LLM export: its vision
+    # blocks are checked against anomalygpt-bundle.schema.json now.
+    for name, block in result['sections'].items():
+        validate_block(ANOMALYGPT_BUNDLE, name, block, where=f'{out_dir}: vision manifest blocks')
+    validate_file_entries(ANOMALYGPT_BUNDLE, result['files'], where=f'{out_dir}: vision files')
     if reference:
         from .vision_reference import write_reference
         checks = None
@@ -175,7 +182,8 @@ def export_vision(out_dir: str, *, imagebind: str | None = None, anomalygpt: str
     return result
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+@exits_on_manifest_error
+def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--out', required=True)
     ap.add_argument('--imagebind')
@@ -198,7 +206,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                       map_class=a.map_class, self_check=a.self_check, device=a.device)
     for f in r['files']:
         print(f"{f['sha256']}  {f['bytes']}  {os.path.join(a.out, f['path'])}")
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -13,6 +13,7 @@ import os
 import shutil
 
 from .bundle_io import file_entry as _entry
+from .manifest_schema import LLM_BUNDLE, validate_block, validate_manifest, write_manifest
 from .quantize_int4 import quantize_onnx_int4
 
 
@@ -20,10 +21,13 @@ def quantize_bundle(in_dir: str, out_dir: str, *, bundle_id: str | None = None, 
     in_dir, out_dir = os.path.abspath(in_dir), os.path.abspath(out_dir)
     if in_dir == out_dir:
         raise ValueError('output bundle folder must differ from the input')
-    with open(os.path.join(in_dir, 'manifest.json'), encoding='utf8') as f:
+    manifest_in = os.path.join(in_dir, 'manifest.json')
+    with open(manifest_in, encoding='utf8') as f:
         m = json.load(f)
-    if m.get('kind') != 'llm':
-        raise ValueError(f'{in_dir}: not an LLM bundle (kind {m.get("kind")!r})')
+    # The input must be an LLM bundle the runtime would load; the output id must be one it accepts.
+    validate_manifest(m, LLM_BUNDLE, where=manifest_in)
+    bundle_id = bundle_id or f"{m['id']}-int4"
+    validate_block(LLM_BUNDLE, 'id', bundle_id, where='--id')
     decoder = m['decoder']['file']
     os.makedirs(out_dir, exist_ok=True)
     stats = quantize_onnx_int4(os.path.join(in_dir, decoder), os.path.join(out_dir, decoder), **opts)
@@ -55,9 +59,6 @@ def quantize_bundle(in_dir: str, out_dir: str, *, bundle_id: str | None = None, 
     prov = dict(m['provenance'])
     prov['notes'] = f"{prov['notes']}; {note}" if prov.get('notes') else note
     prov['builtBy'] = f"{prov['builtBy']} + export/anomalygpt_export/quantize_int4.py"
-    m = {**m, 'id': bundle_id or f"{m['id']}-int4", 'files': files, 'provenance': prov}
-    tmp = os.path.join(out_dir, f'manifest.json.tmp-{os.getpid()}')
-    with open(tmp, 'w', encoding='utf8') as f:
-        f.write(json.dumps(m, indent=1, ensure_ascii=False) + '\n')
-    os.replace(tmp, os.path.join(out_dir, 'manifest.json'))
+    m = {**m, 'id': bundle_id, 'files': files, 'provenance': prov}
+    write_manifest(out_dir, m, LLM_BUNDLE)
     return {**stats, 'bundle': {'id': m['id'], 'dir': out_dir, 'files': files}}

@@ -265,8 +265,14 @@ def main(argv=None) -> int:
     opts = dict(block_size=a.block_size, symmetric=a.symmetric, quantize_lm_head=not a.no_lm_head, min_elements=a.min_elements,
                 accuracy_level=a.accuracy_level, external_data=a.external_data)
     if os.path.isdir(a.input):
+        # Imported here: plain .onnx files need neither the manifests nor python3-jsonschema.
         from .int4_bundle import quantize_bundle
-        stats = quantize_bundle(a.input, a.output, bundle_id=a.id, **opts)
+        from .manifest_schema import EX_DATAERR, ManifestError
+        try:
+            stats = quantize_bundle(a.input, a.output, bundle_id=a.id, **opts)
+        except ManifestError as e:
+            print(f'quantize_int4: {e}', file=sys.stderr)
+            return EX_DATAERR
     else:
         stats = quantize_onnx_int4(a.input, a.output, **opts)
     if not a.verbose:

@@ -15,7 +15,7 @@ import { createLogger } from '../../src/log.js';
 import { maxAbsDiff as maxAbs } from '../vlm/llm/fixtures.js';
 import { pythonMissing, readF32 as f32, runExport, succeeded } from '../support/python.js';
 
-const skip = pythonMissing(['torch', 'onnx', 'sentencepiece', 'numpy']);
+const skip = pythonMissing(['torch', 'onnx', 'sentencepiece', 'numpy', 'jsonschema']);
 
 const logger = createLogger({ level: 'silent' });
 

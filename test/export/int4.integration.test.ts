@@ -101,7 +101,8 @@ t.test('random weights: quantisation error is real but small', { skip: pyMissing
   t.ok(e > 0.01 && e < 0.15, `output rel. error ${e.toFixed(4)}, weight rel. RMSE ${stats.max_weight_rel_rmse.toFixed(4)}`);
 });
 
-const llmSkip = pyMissing || sharedLlmMissing();
+// Bundle folders: their manifests are checked against models/schemas/ (python3-jsonschema).
+const llmSkip = pythonMissing(['numpy', 'onnx', 'jsonschema']) || sharedLlmMissing();
 t.test('stories260K: int4 bundle vs float32 (logits, golden greedy ids, sizes)', { skip: llmSkip }, async (t) => {
   const golden = JSON.parse(readFileSync(GOLDEN, 'utf8')) as Golden;
   const fDir = join(dir, 'stories-fp32');

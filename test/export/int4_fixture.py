@@ -6,6 +6,7 @@
                         (Transpose + MatMul); plus x.bin / y.bin, the input and torch's output
   externalize-bundle IN OUT   LLM bundle IN copied to OUT with the decoder's initializers in
                         llm.onnx.data (the layout of a Vicuna-size export), manifest re-hashed
+                        and checked against models/schemas/llm-bundle.schema.json
 """
 import json
 import os
@@ -14,7 +15,8 @@ import sys
 
 import onnx
 
-from anomalygpt_export.bundle_io import file_entry, write_json
+from anomalygpt_export.bundle_io import file_entry
+from anomalygpt_export.manifest_schema import LLM_BUNDLE, write_manifest
 
 
 def torch_linear(out_dir):
@@ -55,7 +57,7 @@ def externalize_bundle(src, dst):
                     all_tensors_to_one_file=True, location=dec + '.data', size_threshold=1024)
     listed = [(e['path'], e['role']) for e in man['files']] + [(dec + '.data', 'other')]
     man['files'], man['id'] = [file_entry(dst, path, role) for path, role in listed], man['id'] + '-ext'
-    write_json(os.path.join(dst, 'manifest.json'), man)
+    write_manifest(dst, man, LLM_BUNDLE)
 
 
 if __name__ == '__main__':

@@ -11,7 +11,7 @@
  */
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -46,7 +46,7 @@ interface Reference {
   tokens: { vocabSize: number; hashHash: number; hashHashHash: number; yesFirst: number; noFirst: number };
 }
 
-const missing = pythonMissing(['torch', 'onnx', 'sentencepiece']);
+const missing = pythonMissing(['torch', 'onnx', 'sentencepiece', 'jsonschema']);
 t.test('export_llm random reduced bundle', { skip: missing }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'llm-export-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -166,6 +166,30 @@ t.test('export_llm random reduced bundle', { skip: missing }, async (t) => {
     const dOnnx = maxAbsDiff(pre.logits, f32(join(fromHf, 'reference', refB.prefill.logits)));
     t.ok(dOnnx < LOGIT_TOL, `its ONNX vs its own (merged) PyTorch reference ${dOnnx.toExponential(2)}`);
     t.same(refB.greedy.ids, ref.greedy.ids);
+  });
+
+  t.test('int4 of the bundle folder: manifests checked against models/schemas/ on the way in and out', async (t) => {
+    const q = join(dir, 'int4');
+    const stats = JSON.parse(succeeded(runExport('quantize_int4', [out, q]), 'quantize_int4 (bundle)')) as { bundle: { id: string } };
+    t.equal(stats.bundle.id, 'tiny-export-int4');
+    const bq = await openBundle(q);
+    t.teardown(() => bq.release());
+    t.match(bq.manifest.provenance.notes, /MatMulNBits/, 'the written manifest loads through every TS check');
+    // An output id the schema's pattern refuses stops it before any work, naming the place.
+    const badId = join(dir, 'int4-bad-id');
+    const r = runExport('quantize_int4', [out, badId, '--id', 'Tiny Export']);
+    t.equal(r.status, 65, 'EX_DATAERR, not a traceback');
+    t.match(r.stderr, /quantize_int4: --id: does not match its JSON Schema[^]*\/id: 'Tiny Export' does not match/);
+    t.notOk(existsSync(badId), 'nothing written');
+    // An input manifest with a file role the LLM bundle schema does not have is refused too.
+    const damaged = join(dir, 'damaged-role');
+    cpSync(out, damaged, { recursive: true });
+    const m = JSON.parse(readFileSync(join(damaged, 'manifest.json'), 'utf8')) as { files: { role: string }[] };
+    m.files[1].role = 'weights';
+    writeFileSync(join(damaged, 'manifest.json'), JSON.stringify(m));
+    const r2 = runExport('quantize_int4', [damaged, join(dir, 'never-int4')]);
+    t.equal(r2.status, 65);
+    t.match(r2.stderr, /damaged-role\/manifest\.json: does not match its JSON Schema[^]*\/files\/1\/role: 'weights' is not one of \['decoder', 'embeddings', 'tokenizer', 'other'\]/);
   });
 
   t.test('external data (the > 2 GB layout): one llm.onnx.data, listed as "other", loads', async (t) => {

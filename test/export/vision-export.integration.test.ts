@@ -19,7 +19,7 @@ import { MAP_OUTPUT, TAPS_INPUT, buildUnsupervisedMapGraph } from '../../src/vlm
 import { maxAbsDiff as maxAbs } from '../vlm/llm/fixtures.js';
 import { pythonMissing, readF32 as f32, runExport, succeeded } from '../support/python.js';
 
-const skip = pythonMissing(['torch', 'onnx']);
+const skip = pythonMissing(['torch', 'onnx', 'jsonschema']);
 
 interface Tensor { file: string; shape: number[] }
 interface Index {
