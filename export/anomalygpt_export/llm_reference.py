@@ -1,6 +1,6 @@
 """PyTorch reference outputs written next to an exported LLM bundle (`reference/`, not listed in
 the manifest), so the TS side can check the ONNX decoder through the runtime that ships it
-(test/export/llm-export.test.ts):
+(test/export/llm-export.integration.test.ts):
 
   prefill_embeds.bin / prefill_logits.bin   random embeddings [1, S, H] at positions 0…S−1 → logits [1, S, V]
   step_embeds.bin / step_logits.bin         one more embedding at position S, fed with the cache → [1, 1, V]

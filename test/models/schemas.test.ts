@@ -2,7 +2,7 @@
  * models/schemas/*.schema.json are generated from the TypeBox manifest schemas
  * (tools/models/gen-schemas.ts) and committed, so the Python export validates against the rules
  * the daemon loads bundles with. A TypeBox change without `npm run gen:schemas` fails here.
- * Fast: no models, no Python (the Python side's use of them: test/export/manifest-schema.test.ts).
+ * Fast: no models, no Python (the Python side's use of them: test/export/manifest-schema.integration.test.ts).
  */
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';

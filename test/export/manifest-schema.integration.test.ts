@@ -4,7 +4,7 @@
  * TypeScript builders write pass `python3 -m anomalygpt_export.manifest_schema`, and a manifest
  * broken in one place is refused by TypeBox's Value.Check *and* by the Python side, which names
  * the place as a JSON pointer. Fast (no torch); needs /usr/bin/python3 with python3-jsonschema.
- * The export CLIs refusing what they would write: llm-export.test.ts (quantize_int4 on a bundle).
+ * The export CLIs refusing what they would write: llm-export.integration.test.ts (quantize_int4 on a bundle).
  */
 import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
