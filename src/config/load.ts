@@ -112,7 +112,6 @@ function resolvePaths(config: Config, baseDir: string, env: NodeJS.ProcessEnv): 
   config.recipes.directory = resolve(config.stateDirectory, config.recipes.directory);
   config.archive.directory = resolve(config.stateDirectory, config.archive.directory);
   config.opcua.pkiDirectory = resolve(config.stateDirectory, config.opcua.pkiDirectory);
-  config.mqtt.queue.directory = resolve(config.stateDirectory, config.mqtt.queue.directory);
   const tls = config.mqtt.tls;
   if (tls) {
     if (tls.ca !== undefined) tls.ca = resolve(baseDir, tls.ca);

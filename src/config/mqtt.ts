@@ -22,15 +22,10 @@ const MqttTlsSchema = Type.Object(
   Strict,
 );
 
+// The backlog lives in the inspection record (archive.*: its retention and fsync apply).
 const MqttQueueSchema = Type.Object(
   {
-    directory: Type.String({ minLength: 1, default: 'mqtt-queue', description: 'on-disk outbox; relative to stateDirectory' }),
-    maxMessages: Type.Integer({ minimum: 1, default: 100000, description: 'when exceeded the oldest messages are dropped (counted)' }),
-    maxBytes: Type.Integer({ minimum: 1024, default: 536870912, description: 'when exceeded the oldest messages are dropped (counted)' }),
-    fsync: Type.Boolean({
-      default: true,
-      description: 'fsync each queued message and its directory before publish() resolves (survives power loss); false: survives process crashes only',
-    }),
+    maxMessages: Type.Integer({ minimum: 1, default: 100000, description: 'most verdicts waiting for the broker; beyond it the oldest are skipped (counted as dropped)' }),
   },
   { ...Strict, default: {} },
 );

@@ -181,10 +181,11 @@ const RecipesSchema = Type.Object(
 
 const ArchiveSchema = Type.Object(
   {
-    directory: Type.String({ minLength: 1, default: 'archive', description: 'relative to stateDirectory' }),
-    maxRecords: Type.Integer({ minimum: 1, default: 10000 }),
-    maxBytes: Type.Integer({ minimum: 1, default: 2147483648 }),
+    directory: Type.String({ minLength: 1, default: 'archive', description: 'the inspection record (inspections.db + image files); relative to stateDirectory' }),
+    maxRecords: Type.Integer({ minimum: 1, default: 10000, description: 'retention: the oldest inspections go beyond this count' }),
+    maxBytes: Type.Integer({ minimum: 1, default: 2147483648, description: 'retention: the oldest inspections go beyond this size (rows + image files)' }),
     saveFrames: StringEnum(['all', 'fails', 'none'] as const, { default: 'fails' }),
+    fsync: Type.Boolean({ default: true, description: 'true: every commit and image file is flushed to disk (survives power loss); false: survives process crashes only' }),
   },
   { ...Strict, default: {} },
 );

@@ -2,7 +2,7 @@
  * The /status document: one JSON object a technician (curl), a health check or the web page
  * reads. Built on request from the components' own counters; nothing here is cached.
  */
-import type { InspectionArchive, ArchiveStats } from '../archive/archive.js';
+import type { InspectionRecord, RecordStats } from '../archive/inspection-record.js';
 import type { EngineComponent } from '../fewshot/engine-component.js';
 import type { CameraPipeline, PipelineStatus } from '../pipeline/camera-pipeline.js';
 import type { SinkCounters, SinkFanout } from '../publish/sink.js';
@@ -24,7 +24,7 @@ export interface AppStatus {
   readonly bundle: { readonly id: string; readonly version: string } | null;
   readonly cameras: Record<string, CameraStatus>;
   readonly sinks: Record<string, SinkCounters>;
-  readonly archive: ArchiveStats;
+  readonly archive: RecordStats;
   readonly watchdog: { readonly enabled: boolean; readonly intervalMs: number | null; readonly pings: number; readonly stalled: readonly string[] };
   readonly failures: readonly { readonly component: string; readonly phase: string; readonly code?: string; readonly message: string }[];
   readonly outputs: Record<string, unknown>;
@@ -39,7 +39,7 @@ export interface StatusSources {
   readonly pipelines: readonly CameraPipeline[];
   readonly recipeOf: (cameraId: string) => { readonly id: string; readonly version: string } | undefined;
   readonly sinks: Pick<SinkFanout, 'stats'>;
-  readonly archive: Pick<InspectionArchive, 'stats'>;
+  readonly archive: Pick<InspectionRecord, 'stats'>;
   readonly watchdog?: { readonly watchdog: Pick<Watchdog, 'pings'>; readonly liveness?: Pick<LivenessMonitor, 'stalled'>; readonly intervalMs: number };
   /** Industrial outputs' own status (connection, queue…), by name. */
   readonly outputs: Record<string, () => unknown>;
@@ -73,7 +73,7 @@ export class StatusReporter {
       bundle: m ? { id: m.id, version: m.version } : null,
       cameras,
       sinks: s.sinks.stats(),
-      archive: s.archive.stats,
+      archive: s.archive.stats(),
       watchdog: w
         ? { enabled: true, intervalMs: w.intervalMs, pings: w.watchdog.pings, stalled: [...(w.liveness?.stalled ?? [])] }
         : { enabled: false, intervalMs: null, pings: 0, stalled: [] },

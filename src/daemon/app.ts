@@ -4,24 +4,25 @@
  * globals. App wires; the components compute. Start order is dependency order; stop is the
  * exact reverse (Lifecycle):
  *
- *   engine → recipes → [assistant → dialogue] → archive → [opcua] → [mqtt] → sinks
+ *   engine → recipes → [assistant → dialogue] → record → [opcua] → [mqtt] → sinks
  *     → pipeline:<camera>… → http → [watchdog]
  *
  * - engine: bundle verified (E_BUNDLE_*), encoder opened and warmed up before READY.
  * - recipes: each camera's recipe loaded (E_RECIPE_NOT_FOUND fails the start; a simulated
  *   camera gets one calibrated from its own clean renders) and opened as an Inspector.
- * - archive, sinks: the inspection archive and the verdict fan-out (archive, log, outputs).
- * - pipeline:<camera>: Camera → latest-frame slot → CameraController.inspect → sinks. A camera
- *   that cannot open does not fail the start: it reconnects with backoff and says so in /status.
+ * - record, sinks: the inspection record (every verdict durable before it is published; the
+ *   MQTT outbox drains from it) and the fan-out of recorded verdicts (log, OPC UA, MQTT).
+ * - pipeline:<camera>: Camera → latest-frame slot → CameraController.inspect → record → sinks.
+ *   A camera that cannot open does not fail the start: it reconnects with backoff and says so
+ *   in /status.
  * - http: /healthz, /status and the assistant's API (config.http).
  * - watchdog: WATCHDOG=1 only while the pipelines make progress (liveness.ts).
  *
  * READY=1 goes out after every component started. Stopping (SIGTERM) runs the reverse: the
- * cameras stop first among the working parts, the frame in flight is inspected and archived,
- * then the sinks drain, the archive closes and the model sessions are released.
+ * cameras stop first among the working parts, the frame in flight is inspected and recorded,
+ * then the sinks drain, the record closes and the model sessions are released.
  */
-import { InspectionArchive } from '../archive/archive.js';
-import { ArchiveSink } from '../archive/archive-sink.js';
+import { InspectionRecord } from '../archive/inspection-record.js';
 import { Camera, cameraTrigger } from '../capture/camera.js';
 import { createFrameSource } from '../capture/create-source.js';
 import { loadOpenCv, type Cv } from '../capture/opencv.js';
@@ -103,14 +104,14 @@ export class App {
       warmupRuns: config.inference.warmupRuns,
       logger: child('recipes'),
     });
-    const archive = new InspectionArchive(config.archive, child('archive'));
+    const record = new InspectionRecord(config.archive, child('record'));
     const assistant = config.assistant.enabled
       ? new Assistant({
           config: config.assistant,
           executionProviders: config.inference.executionProviders,
           intraOpThreads: config.inference.intraOpThreads,
           logger: child('assistant'),
-          archivedFrame: (id) => archive.readFrame(id),
+          archivedFrame: (id) => record.readFrame(id),
         })
       : undefined;
     const dialogue = assistant ? new DialogueService(config.assistant.dialogue, assistant, child('dialogue')) : undefined;
@@ -131,15 +132,15 @@ export class App {
       ),
     );
     const mqtt = config.mqtt.enabled
-      ? new MqttPublisher({ config: config.mqtt, stateDirectory: config.stateDirectory, control: this.#control, logger: child('mqtt'), secrets: { env } })
+      ? new MqttPublisher({ config: config.mqtt, stateDirectory: config.stateDirectory, record, control: this.#control, logger: child('mqtt'), secrets: { env } })
       : undefined;
     this.#opcua = config.opcua.enabled ? new OpcuaOutput(config.opcua, child('opcua'), this.#control, config.stateDirectory, { env }) : undefined;
     const fanout = new SinkFanout(
-      [new ArchiveSink(archive), new LogSink(child('verdicts')), ...(this.#opcua ? [this.#opcua] : []), ...(mqtt ? [mqtt] : []), ...(options.sinks ?? [])],
+      [new LogSink(child('verdicts')), ...(this.#opcua ? [this.#opcua] : []), ...(mqtt ? [mqtt] : []), ...(options.sinks ?? [])],
       { logger: child('sinks'), timeoutMs: config.shutdown.stepTimeoutMs },
     );
 
-    this.#pipelines = config.cameras.map((cam, i) => this.#cameraPipeline(cam, i, env, fanout, child));
+    this.#pipelines = config.cameras.map((cam, i) => this.#cameraPipeline(cam, i, env, record, fanout, child));
     const intervalMs = watchdogIntervalMs(env);
     this.#watchdogMs = intervalMs;
     const watchdog = intervalMs === null ? undefined : new Watchdog({ notifier: this.#notifier, intervalMs, logger: child('watchdog') });
@@ -152,7 +153,7 @@ export class App {
       recipes,
       // Required when enabled: a bad AnomalyGPT bundle fails the start (E_BUNDLE_*, E_PART_UNKNOWN…).
       ...(assistant && dialogue ? [assistant, step('dialogue', () => dialogue.start(), () => dialogue.stop())] : []),
-      step('archive', () => archive.open(), () => archive.close()),
+      record,
       // OPC UA is required when enabled: a port that cannot be bound fails the start.
       ...(this.#opcua ? [this.#opcua] : []),
       // MQTT is recoverable: start() returns at once and the client keeps reconnecting with
@@ -183,7 +184,7 @@ export class App {
       pipelines: this.#pipelines,
       recipeOf: (cameraId) => this.#control.camera(cameraId)?.snapshot().recipe,
       sinks: fanout,
-      archive,
+      archive: record,
       ...(watchdog && intervalMs !== null ? { watchdog: { watchdog, intervalMs, ...(liveness ? { liveness } : {}) } } : {}),
       outputs: mqtt ? { mqtt: () => mqtt.status() } : {},
       ...(assistant && dialogue ? { assistant: () => ({ ...assistant.status(), dialogue: dialogue.status() }) } : {}),
@@ -194,6 +195,7 @@ export class App {
     cam: CameraConfig,
     index: number,
     env: NodeJS.ProcessEnv,
+    record: InspectionRecord,
     sinks: SinkFanout,
     child: (component: string, bindings?: Record<string, unknown>) => Logger,
   ): CameraPipeline {
@@ -217,6 +219,7 @@ export class App {
         ),
       // The active recipe can change at run time (OPC UA RecipeId, MQTT cmd/recipe).
       inspector: this.#control.camera(cam.id)!,
+      record,
       sinks,
       logger: child('pipeline', { camera: cam.id }),
       // No onProgress into the Watchdog: the LivenessMonitor reads every pipeline's

@@ -1,13 +1,19 @@
 /**
- * The straight pipeline of one camera (DESIGN principle 3): Camera → latest-frame slot →
- * Inspector.inspect → verdict to the sinks. One frame in flight: while it is inspected, newer
- * frames wait in the slot and replace each other (counted as dropped). A non-live source
+ * The straight pipeline of one camera (DESIGN principles 3 and 10): Camera → latest-frame
+ * slot → inspector → inspection record → sinks. One frame in flight: while it is inspected,
+ * newer frames wait in the slot and replace each other (counted as dropped). A non-live source
  * (folder, file, sim) is read only when the previous frame has been inspected, so it never
  * drops; a live one (device, URL) does when inference is slower than the camera.
  *
- * Inference errors on a frame (E_FRAME_INVALID, …) are counted, logged rate-limited and
- * skipped: one bad frame never stops a line. Sinks are published to without holding up the
- * next inspection; stop() waits for the frame in flight and for its sinks (it is recorded).
+ * No verdict is published before it is durable: each goes to the record first, and only then
+ * to the sinks (and to a waiting trigger). The record write of frame n overlaps the inspection
+ * of frame n + 1, but frame n + 1's verdict waits for frame n's write: when the record falls
+ * behind, the pipeline waits and frames are dropped before inspection (counted), never
+ * verdicts after it.
+ *
+ * Inference and record errors on a frame (E_FRAME_INVALID, E_ARCHIVE_IO, …) are counted,
+ * logged rate-limited and skipped: one bad frame never stops a line. stop() waits for the
+ * frame in flight, its record write and its sinks.
  */
 import type { Frame } from '../capture/frame.js';
 import { AppError, ErrorCodes, toError } from '../errors.js';
@@ -17,7 +23,7 @@ import { LatestFrameSlot } from './latest-frame-slot.js';
 import { RateLimitedLog } from '../util/rate-limited-log.js';
 import { RollingWindow } from '../util/rolling-window.js';
 import type {
-  FrameInspector, LastVerdict, PipelineActivity, PipelineCamera, PipelineCounters, PipelineStatus, VerdictPublisher,
+  FrameInspector, LastVerdict, PipelineActivity, PipelineCamera, PipelineCounters, PipelineStatus, VerdictPublisher, VerdictRecord,
 } from './pipeline-types.js';
 import type { CameraTrigger } from '../capture/camera.js';
 
@@ -29,6 +35,8 @@ export interface CameraPipelineOptions {
   /** Builds the camera with the pipeline's frame consumer (called once, in the constructor). */
   readonly camera: (onFrame: (frame: Frame) => Promise<void>) => PipelineCamera;
   readonly inspector: FrameInspector;
+  /** Where a verdict is made durable before it is published. */
+  readonly record: VerdictRecord;
   readonly sinks: VerdictPublisher;
   readonly logger: Logger;
   /** Called after every frame whose inspection completed (verdict or error), e.g. for metrics. */
@@ -79,6 +87,8 @@ export class CameraPipeline {
   #loop: Promise<void> | undefined;
   #stopping = false;
   #stopped: Promise<void> | undefined;
+  /** The previous verdict's record write (and publish): the next verdict waits for it. */
+  #recording: Promise<void> = Promise.resolve();
   #lastVerdict: LastVerdict | null = null;
   #lastError: PipelineStatus['lastError'] = null;
 
@@ -105,6 +115,7 @@ export class CameraPipeline {
       this.#stopping = true;
       await this.#camera.stop();
       await this.#loop;
+      await this.#recording;
       const waiting = this.#slot.clear();
       if (waiting) {
         waiting.outcome.reject(new AppError(ErrorCodes.CAMERA_READ, `camera ${this.cameraId} stopped before the frame was inspected`));
@@ -204,18 +215,11 @@ export class CameraPipeline {
     this.#inFlight = true;
     try {
       const verdict = await this.#opts.inspector.inspect(frame);
-      this.#record(verdict);
-      const published = this.#opts.sinks.publish(verdict, frame);
-      this.#publishing.add(published);
-      void published.finally(() => this.#publishing.delete(published));
-      entry.outcome.resolve(verdict);
+      // Backpressure: the previous verdict must be durable before this one is written.
+      await this.#recording;
+      this.#recording = this.#recordAndPublish(entry, verdict);
     } catch (e) {
-      const err = toError(e);
-      const code = (err as { code?: unknown }).code;
-      this.#counts.errors++;
-      this.#lastError = { ...(typeof code === 'string' ? { code } : {}), message: err.message, at: Date.now() };
-      this.#errorLog.log('warn', { camera: this.cameraId, seq: frame.seq, origin: frame.origin, code, err, errors: this.#counts.errors }, 'inspection failed; frame skipped');
-      entry.outcome.reject(err);
+      this.#failed(entry, e, 'inspection failed; frame skipped');
     } finally {
       this.#inFlight = false;
       this.#completed++;
@@ -228,7 +232,30 @@ export class CameraPipeline {
     }
   }
 
-  #record(v: Verdict): void {
+  async #recordAndPublish(entry: Entry, verdict: Verdict): Promise<void> {
+    try {
+      await this.#opts.record.append(verdict, entry.frame);
+    } catch (e) {
+      this.#failed(entry, e, 'verdict not recorded; not published');
+      return;
+    }
+    this.#count(verdict);
+    const published = this.#opts.sinks.publish(verdict, entry.frame);
+    this.#publishing.add(published);
+    void published.finally(() => this.#publishing.delete(published));
+    entry.outcome.resolve(verdict);
+  }
+
+  #failed(entry: Entry, e: unknown, message: string): void {
+    const err = toError(e);
+    const code = (err as { code?: unknown }).code;
+    this.#counts.errors++;
+    this.#lastError = { ...(typeof code === 'string' ? { code } : {}), message: err.message, at: Date.now() };
+    this.#errorLog.log('warn', { camera: this.cameraId, seq: entry.frame.seq, origin: entry.frame.origin, code, err, errors: this.#counts.errors }, message);
+    entry.outcome.reject(err);
+  }
+
+  #count(v: Verdict): void {
     const c = this.#counts;
     c.inspected++;
     if (v.pass) c.passed++;

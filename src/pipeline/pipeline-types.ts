@@ -21,7 +21,15 @@ export interface PipelineCamera {
   trigger(): Promise<Frame>;
 }
 
-/** Where verdicts go (a SinkFanout). Must never reject. */
+/**
+ * The inspection record (src/archive/inspection-record.ts): append() resolves once the verdict
+ * is durable, and rejects (E_ARCHIVE_IO) when it cannot be made so.
+ */
+export interface VerdictRecord {
+  append(verdict: Verdict, frame: Frame): Promise<number>;
+}
+
+/** Where recorded verdicts go (a SinkFanout). Must never reject. */
 export interface VerdictPublisher {
   publish(verdict: Verdict, frame: Frame): Promise<void>;
 }
@@ -47,7 +55,7 @@ export interface PipelineCounters {
   failed: number;
   /** Frames replaced in the slot by a newer one, or still waiting at stop. */
   dropped: number;
-  /** Frames whose inspection threw (counted and skipped). */
+  /** Frames whose inspection threw, or whose verdict could not be recorded (counted and skipped). */
   errors: number;
 }
 

@@ -70,7 +70,7 @@ t.test('defaults are applied to a minimal config', async (t) => {
   t.same(c.cameras[0].source, { kind: 'sim', width: 320, height: 240, defectRate: 0.3, seed: 1 });
   t.same(c.cameras[0].trigger, { mode: 'free-run', fps: 2 });
   t.same(c.cameras[0].reconnect, { initialDelayMs: 500, maxDelayMs: 30000 });
-  t.same(c.archive, { directory: '/etc/age/state/archive', maxRecords: 10000, maxBytes: 2147483648, saveFrames: 'fails' });
+  t.same(c.archive, { directory: '/etc/age/state/archive', maxRecords: 10000, maxBytes: 2147483648, saveFrames: 'fails', fsync: true });
   t.same(c.shutdown, { stepTimeoutMs: 10000 });
   t.equal(c.inference.warmupRuns, 3);
   t.match(c.assistant, { enabled: false, part: 'object', mode: 'fails-only', maxPerSecond: 1, dialogue: { maxTurns: 8, maxConcurrent: 1 } }, 'the assistant is off by default');

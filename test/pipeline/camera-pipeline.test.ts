@@ -4,7 +4,7 @@ import type { Frame } from '../../src/capture/frame.js';
 import type { FrameSource, SourceCounters } from '../../src/capture/frame-source.js';
 import { AppError, ErrorCodes } from '../../src/errors.js';
 import type { Verdict } from '../../src/judge/verdict.js';
-import { CameraPipeline, type FrameInspector } from '../../src/pipeline/camera-pipeline.js';
+import { CameraPipeline, type FrameInspector, type VerdictRecord } from '../../src/pipeline/camera-pipeline.js';
 import { SinkFanout, type VerdictSink } from '../../src/publish/sink.js';
 import { capturingLogger, silentLogger, sleep, syntheticFrame, until, verdictFor } from './helpers.js';
 import type { TriggerMode } from '../../src/config/index.js';
@@ -38,6 +38,29 @@ class SlowInspector implements FrameInspector {
   }
 }
 
+/**
+ * A stand-in for the inspection record (constructor injection): keeps the ids in commit order,
+ * takes `ms` per append, and refuses frames whose seq `failWhen` picks. The real record has its
+ * own tests (test/archive/) and runs in the daemon tests.
+ */
+class TestRecord implements VerdictRecord {
+  readonly ids: string[] = [];
+  busy = 0;
+  maxBusy = 0;
+  constructor(private readonly ms = 0, private readonly failWhen: (seq: number) => boolean = () => false) {}
+  async append(v: Verdict): Promise<number> {
+    this.maxBusy = Math.max(this.maxBusy, ++this.busy);
+    try {
+      if (this.ms > 0) await sleep(this.ms);
+      if (this.failWhen(v.seq)) throw new AppError(ErrorCodes.ARCHIVE_IO, `disk full at frame ${v.seq}`);
+      this.ids.push(v.id);
+      return this.ids.length;
+    } finally {
+      this.busy--;
+    }
+  }
+}
+
 function recorder(name = 'rec') {
   const seqs: number[] = [];
   const sink: VerdictSink = { name, publish: (v) => void seqs.push(v.seq) };
@@ -51,6 +74,7 @@ function makePipeline(opts: {
   sinks: VerdictSink[];
   mode?: TriggerMode;
   logger?: ReturnType<typeof silentLogger>;
+  record?: VerdictRecord;
 }) {
   const trigger = { mode: opts.mode ?? 'free-run', fps: 0 } as const;
   const logger = opts.logger ?? silentLogger();
@@ -64,6 +88,7 @@ function makePipeline(opts: {
         { logger, createSource: () => new TestSource(opts.live, opts.readDelayMs ?? 0), onFrame },
       ),
     inspector: opts.inspector,
+    record: opts.record ?? new TestRecord(),
     sinks: new SinkFanout(opts.sinks, { logger, timeoutMs: 1000 }),
     logger,
     onProgress: () => progress++,
@@ -176,4 +201,40 @@ t.test('stop lets the frame in flight finish and reach the sinks', async (t) => 
   t.equal(pipeline.activity.inFlight, false);
   t.ok(published.includes(inFlight), `frame ${inFlight}, in flight at stop, was published (published: ${published})`);
   t.equal(pipeline.counters.inspected, inspector.seen.length);
+});
+
+t.test('a slow record holds the pipeline back: frames are dropped before inspection, no verdict after it', async (t) => {
+  // Inspection 5 ms, durable write 30 ms, a live camera every 2 ms: the record is the bottleneck.
+  const inspector = new SlowInspector(5);
+  const record = new TestRecord(30);
+  const rec = recorder();
+  const { pipeline } = makePipeline({ live: true, readDelayMs: 2, inspector, sinks: [rec.sink], record });
+  await pipeline.start();
+  await until(() => record.ids.length >= 6);
+  await pipeline.stop();
+  const c = pipeline.counters;
+  t.equal(record.maxBusy, 1, 'one verdict per camera waits for the record at a time');
+  t.equal(record.ids.length, inspector.seen.length, 'every inspected frame was recorded (stop waits for the last write)');
+  t.same(rec.seqs, inspector.seen, 'and published, in order');
+  t.equal(c.inspected, record.ids.length, 'verdicts are counted once recorded');
+  t.ok(c.dropped > c.inspected, `frames dropped before inspection while the record was behind (${c.dropped} dropped, ${c.inspected} inspected)`);
+  t.equal(c.frames, c.inspected + c.errors + c.dropped, 'every frame is recorded or counted as dropped');
+});
+
+t.test('a verdict the record refuses is never published: counted as an error, the trigger rejects', async (t) => {
+  const { logger, lines } = capturingLogger('warn');
+  const record = new TestRecord(0, (seq) => seq === 2);
+  const rec = recorder();
+  const { pipeline } = makePipeline({ live: false, inspector: new SlowInspector(1), sinks: [rec.sink], mode: 'on-demand', record, logger });
+  await pipeline.start();
+  const v1 = await pipeline.trigger();
+  await t.rejects(pipeline.trigger(), { code: 'E_ARCHIVE_IO' }, 'the PLC gets the record error, not an unrecorded verdict');
+  const v3 = await pipeline.trigger();
+  await pipeline.stop();
+  t.same(rec.seqs, [v1.seq, v3.seq], 'only recorded verdicts reached the sinks');
+  t.same(record.ids, [v1.id, v3.id]);
+  t.equal(pipeline.counters.errors, 1);
+  t.equal(pipeline.counters.inspected, 2);
+  t.match(pipeline.status().lastError, { code: 'E_ARCHIVE_IO' });
+  t.equal(lines.filter((l) => l.msg === 'verdict not recorded; not published').length, 1);
 });

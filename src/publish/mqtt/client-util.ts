@@ -7,7 +7,7 @@
  * straight away; connected → end(false) under a timeout, then destroy the socket.
  */
 import type { IPublishPacket, MqttClient } from 'mqtt';
-import type { MessageProperties } from './queue-record.js';
+import type { MessageProperties } from './outbox-message.js';
 
 export function withTimeout<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,8 +1,11 @@
 /**
- * The MQTT output (docs/mqtt.md): a VerdictSink and a lifecycle Component. Start it before the
- * camera pipelines so it stops after them, and `stopped` is the last word on the status topic.
- * - publish() puts the inspection (and a failed frame's mask) in the disk queue and resolves;
- *   the drainer sends at QoS 1 and deletes on PUBACK: an outage never blocks the sinks.
+ * The MQTT output (docs/mqtt.md): a VerdictSink and a lifecycle Component. Start it after the
+ * inspection record and before the camera pipelines, so it stops after them and `stopped` is
+ * the last word on the status topic.
+ * - Verdicts drain from the inspection record (record-outbox.ts): the pipeline makes a verdict
+ *   durable there first, then publish() only wakes the drainer, which sends at QoS 1 and moves
+ *   the record's `mqtt` cursor on PUBACK. An outage, a slow broker or a crash loses nothing the
+ *   record still holds; nothing blocks the pipeline.
  * - `<prefix>/status`: retained `online` on every connect, `stopped` on a clean stop,
  *   `offline` as the retained QoS 1 last will (zigbee2mqtt / Frigate presence).
  * - Commands (command-handler.ts), state (state-reporter.ts), optional Sparkplug B edge node
@@ -22,10 +25,10 @@ import type { DaemonControl } from '../control.js';
 import { endClient, publishProperties, withTimeout } from './client-util.js';
 import { CommandHandler } from './command-handler.js';
 import { clientOptions, resolveCredentials } from './connection-options.js';
-import { DiskQueue, type QueueStats } from './disk-queue.js';
 import type { MqttConfig } from '../../config/mqtt.js';
 import type { MqttCounters } from './payloads.js';
 import { QueueDrainer, type DrainerStats } from './queue-drainer.js';
+import { RecordOutbox, type OutboxStats, type VerdictLog } from './record-outbox.js';
 import { SparkplugNode, type SparkplugStatus } from './sparkplug-node.js';
 import { StateReporter } from './state-reporter.js';
 import { Topics, TopicError } from './topics.js';
@@ -33,8 +36,10 @@ import { verdictMessages } from './verdict-messages.js';
 
 export interface MqttPublisherOptions {
   readonly config: MqttConfig;
-  /** queue.directory and the Sparkplug bdSeq file live under it. */
+  /** The Sparkplug bdSeq file lives under it. */
   readonly stateDirectory: string;
+  /** The inspection record the verdicts drain from (started before the publisher). */
+  readonly record: VerdictLog;
   readonly control: DaemonControl;
   readonly logger: Logger;
   /** Where password references are resolved. Default: process.env / $CREDENTIALS_DIRECTORY. */
@@ -48,7 +53,7 @@ export interface MqttPublisherStatus {
   readonly connects: number;
   readonly lastConnectAt: number | null;
   readonly lastError?: { readonly code?: string | number; readonly message: string; readonly at: number };
-  readonly queue: QueueStats;
+  readonly queue: OutboxStats;
   readonly delivery: DrainerStats;
   readonly commands: { readonly handled: number; readonly failed: number };
   readonly sparkplug?: SparkplugStatus;
@@ -56,15 +61,15 @@ export interface MqttPublisherStatus {
 
 export class MqttPublisher implements Component, VerdictSink {
   readonly name = 'mqtt';
-  /** publish() only waits for the disk; the queue bounds itself. */
-  readonly maxPending = 64;
+  /** publish() only wakes the drainer: it never waits. */
+  readonly maxPending = Number.POSITIVE_INFINITY;
   readonly topics: Topics;
   readonly #c: MqttConfig;
   readonly #log: Logger;
   readonly #warn: RateLimitedLog;
   readonly #options: IClientOptions;
   readonly #stopMs: number;
-  readonly #queue: DiskQueue;
+  readonly #queue: RecordOutbox;
   readonly #drainer: QueueDrainer;
   readonly #commands: CommandHandler;
   readonly #state: StateReporter;
@@ -91,11 +96,12 @@ export class MqttPublisher implements Component, VerdictSink {
     const credentials = resolveCredentials(c, options.secrets);
     const will = { topic: this.topics.status, payload: Buffer.from('offline'), qos: 1 as const, retain: true };
     this.#options = clientOptions(c, credentials, c.clientId, will);
-    this.#queue = new DiskQueue({ ...c.queue, directory: path.resolve(options.stateDirectory, c.queue.directory), logger: options.logger });
-    this.#queue.onDrop = (count) => {
-      this.#warn.log('warn', { count, dropped: this.#queue.stats().dropped }, 'MQTT queue full: oldest messages dropped');
-      this.#state.tick();
-    };
+    this.#queue = new RecordOutbox({
+      log: options.record,
+      messages: (v) => verdictMessages(v, this.topics, c),
+      maxWaiting: c.queue.maxMessages,
+      logger: options.logger,
+    });
     this.#drainer = new QueueDrainer({
       queue: this.#queue,
       logger: options.logger,
@@ -135,7 +141,7 @@ export class MqttPublisher implements Component, VerdictSink {
     this.#client = client;
     client.on('connect', (connack) => this.#onConnect(client, connack.properties?.receiveMaximum));
     client.on('close', () => this.#drainer.setConnected(false));
-    client.on('offline', () => this.#warn.log('warn', { url: this.#c.url }, 'MQTT broker unreachable; verdicts are queued on disk'));
+    client.on('offline', () => this.#warn.log('warn', { url: this.#c.url }, 'MQTT broker unreachable; verdicts wait in the inspection record'));
     client.on('error', (err) => this.#error(err, 'MQTT connection error'));
     client.on('message', (topic, payload, packet) => void this.#onCommand(client, topic, payload, packet));
     this.#state.start();
@@ -173,14 +179,13 @@ export class MqttPublisher implements Component, VerdictSink {
     });
   }
 
-  /** The sink: queue the inspection (and mask) on disk; resolves when they are there. */
-  async publish(verdict: Verdict, _frame: Frame): Promise<void> {
-    if (!this.#accepting) throw new Error('MQTT publisher is not running; verdict not queued');
-    const [inspection, mask] = verdictMessages(verdict, this.topics, this.#c);
-    const queued = this.#queue.append(inspection);
-    const maskQueued = mask ? this.#queue.append(mask) : undefined;
-    // The inspection may leave while the mask is still being written (FIFO keeps them in order).
-    await Promise.all([queued.then(() => this.#drainer.kick()), maskQueued]);
+  /**
+   * The sink: the verdict is already durable in the inspection record (the pipeline appended
+   * it first); keep it for the live path (no mask file read back) and wake the drainer.
+   */
+  publish(verdict: Verdict, _frame: Frame): void {
+    if (!this.#accepting) throw new Error('MQTT publisher is not running; the verdict waits in the record');
+    this.#queue.noteLive(verdict);
     this.#drainer.kick();
     this.#state.noteVerdict(verdict);
     this.#sparkplug?.noteVerdict(verdict);
@@ -227,7 +232,7 @@ export class MqttPublisher implements Component, VerdictSink {
 
   #counters(): MqttCounters {
     const q = this.#queue.stats();
-    return { queued: q.length, queuedBytes: q.bytes, dropped: q.dropped, rejected: this.#drainer.stats().rejected };
+    return { queued: q.length, dropped: q.dropped, rejected: this.#drainer.stats().rejected };
   }
 
   /** Status/state: straight to the client (current values, not history); false when offline. */

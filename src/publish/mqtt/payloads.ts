@@ -71,10 +71,9 @@ export function verdictSummary(v: Verdict): VerdictSummary {
 
 /** The publisher's own counters shown in every camera's state (the queue is shared). */
 export interface MqttCounters {
-  /** Messages waiting in the on-disk queue (not yet acknowledged by the broker). */
+  /** Verdicts recorded and not yet acknowledged by the broker. */
   readonly queued: number;
-  readonly queuedBytes: number;
-  /** Oldest messages dropped because the queue was full. */
+  /** Verdicts the broker will never get: the oldest skipped when more than queue.maxMessages waited, or removed by the record's retention first (persisted). */
   readonly dropped: number;
   /** Messages the broker refused for good. */
   readonly rejected: number;

@@ -1,25 +1,31 @@
 /**
- * Moves messages from the disk queue to the MQTT client, oldest first, with a bounded number
- * in flight, and deletes each one only after its PUBACK.
+ * Moves messages from the outbox (record-outbox.ts) to the MQTT client, oldest first, with a
+ * bounded number in flight, and lets the outbox move past each one only after its PUBACK.
  *
  * Why it never double-sends beyond QoS 1: a message is handed to mqtt.js exactly once per
  * process. If the connection drops before its PUBACK, mqtt.js keeps the packet in its own
  * outgoing store and re-sends it (DUP) on the next connection, then calls our callback; we
  * do not re-send it ourselves. Only after a process restart (mqtt.js's memory is gone) is an
- * un-acknowledged message sent again from disk, and that copy may duplicate one the broker
+ * un-acknowledged message sent again from the record, and that copy may duplicate one the broker
  * already had: QoS 1's at-least-once. Nothing is handed over while disconnected, so mqtt.js's
  * offline queue never holds more than the window.
  *
  * MQTT 5 negative PUBACKs (reason code ≥ 0x80): codes that no retry can cure (bad topic, too
  * large, bad payload format) drop the message (counted as rejected); others (not authorized,
- * quota exceeded, …) keep it on disk and pause sending with a backoff, since an ACL or quota
+ * quota exceeded, …) keep it in the outbox and pause sending with a backoff, since an ACL or quota
  * fix on the broker should let the backlog through. Either way the error is kept for status.
  * (MQTT 3.1.1 brokers acknowledge denied publishes as if delivered: nothing to detect there.)
  */
 import type { Logger } from '../../log.js';
 import { RateLimitedLog } from '../../util/rate-limited-log.js';
-import type { DiskQueue } from './disk-queue.js';
-import type { OutboxMessage } from './queue-record.js';
+import type { OutboxMessage } from './outbox-message.js';
+
+/** What the drainer needs of an outbox (RecordOutbox). */
+export interface Outbox {
+  take(): Promise<{ seq: number; message: OutboxMessage } | undefined>;
+  ack(seq: number): Promise<void>;
+  release(seq: number): void;
+}
 
 export type SendCallback = (err?: Error & { code?: unknown }) => void;
 export type SendFn = (msg: OutboxMessage, done: SendCallback) => void;
@@ -39,7 +45,7 @@ export interface DrainerStats {
 }
 
 export interface DrainerOptions {
-  readonly queue: DiskQueue;
+  readonly queue: Outbox;
   readonly send: SendFn;
   readonly logger: Logger;
   /** Most messages handed over and not acknowledged. Default 32. */
@@ -137,7 +143,7 @@ export class QueueDrainer {
         this.#pause();
       }
     } else {
-      // The client gave up on it (closing): it stays on disk for the next connection/start.
+      // The client gave up on it (closing): it stays in the outbox for the next connection/start.
       this.#o.queue.release(seq);
     }
     if (this.#inFlight === 0) for (const w of [...this.#idleWaiters]) w();
@@ -167,7 +173,7 @@ export class QueueDrainer {
     });
   }
 
-  /** Hands nothing more over. What is in flight stays on disk unless its PUBACK still comes. */
+  /** Hands nothing more over. What is in flight stays in the outbox unless its PUBACK still comes. */
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);

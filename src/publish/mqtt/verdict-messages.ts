@@ -10,7 +10,7 @@
  */
 import type { Verdict } from '../../judge/verdict.js';
 import { inspectionMessage } from './payloads.js';
-import type { OutboxMessage } from './queue-record.js';
+import type { OutboxMessage } from './outbox-message.js';
 import type { Topics } from './topics.js';
 
 export function verdictMessages(
@@ -33,7 +33,7 @@ export function verdictMessages(
     inspection,
     {
       topic: maskTopic,
-      payload: mask, // the verdict's own bytes: written to disk as-is, never copied
+      payload: mask, // the verdict's own bytes, never copied
       ...(v5 ? { properties: { contentType: 'image/png', correlationData: Buffer.from(verdict.id), userProperties: link } } : {}),
     },
   ];

@@ -18,7 +18,8 @@ import { AppError, ErrorCodes } from '../../../src/errors.js';
 import type { Verdict } from '../../../src/judge/verdict.js';
 import type { CameraControl, CameraSnapshot, DaemonControl } from '../../../src/publish/control.js';
 import { MqttConfigSchema, type MqttConfig } from '../../../src/config/mqtt.js';
-import { MqttPublisher } from '../../../src/publish/mqtt/mqtt-publisher.js';
+import { InspectionRecord } from '../../../src/archive/inspection-record.js';
+import { MqttPublisher, type MqttPublisherOptions } from '../../../src/publish/mqtt/mqtt-publisher.js';
 import type { Logger } from '../../../src/log.js';
 import type { CameraState } from '../../../src/capture/camera.js';
 import { sleep, until } from '../../support/wait.js';
@@ -153,11 +154,66 @@ export function tempDir(prefix = 'agpt-mqtt-'): { dir: string; remove: () => voi
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * The MQTT publisher with the real inspection record it drains from (in `<state>/archive`),
+ * used the way the daemon does: publish() records the verdict durably, then hands it to the
+ * publisher (the camera pipeline's order).
+ */
+export class RecordedPublisher {
+  readonly record: InspectionRecord;
+  readonly mqtt: MqttPublisher;
+
+  constructor(o: Omit<MqttPublisherOptions, 'record'> & { fsync?: boolean }) {
+    const { fsync, ...rest } = o;
+    this.record = new InspectionRecord(
+      { directory: path.join(o.stateDirectory, 'archive'), maxRecords: 1_000_000, maxBytes: 1e12, saveFrames: 'none', fsync: fsync ?? false },
+      o.logger,
+    );
+    this.mqtt = new MqttPublisher({ ...rest, record: this.record });
+  }
+
+  get topics(): MqttPublisher['topics'] {
+    return this.mqtt.topics;
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    await this.record.start();
+    await this.mqtt.start(signal);
+  }
+
+  async stop(): Promise<void> {
+    await this.mqtt.stop();
+    await this.record.stop();
+  }
+
+  #chain: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Resolves once the verdict is durable (the record) and handed to MQTT. Appends are chained
+   * as a camera pipeline chains them, so record order is verdict order.
+   */
+  publish(v: Verdict, f: Frame): Promise<void> {
+    const done = this.#chain.catch(() => undefined).then(async () => {
+      await this.record.append(v, f);
+      this.mqtt.publish(v, f);
+    });
+    this.#chain = done;
+    return done;
+  }
+
+  status(): ReturnType<MqttPublisher['status']> {
+    return this.mqtt.status();
+  }
+}
+
 /** A publisher wired to the control's cameras the way the daemon's fan-out is. */
 export function makePublisher(
-  control: TestControl, config: MqttConfig, stateDirectory: string, extra: { logger?: Logger; secrets?: SecretEnvironment } = {},
-): MqttPublisher {
-  const p = new MqttPublisher({ config, stateDirectory, control, logger: extra.logger ?? silentLogger(), stopTimeoutMs: 1500, ...(extra.secrets ? { secrets: extra.secrets } : {}) });
+  control: TestControl, config: MqttConfig, stateDirectory: string, extra: { logger?: Logger; secrets?: SecretEnvironment; fsync?: boolean } = {},
+): RecordedPublisher {
+  const p = new RecordedPublisher({
+    config, stateDirectory, control, logger: extra.logger ?? silentLogger(), stopTimeoutMs: 1500,
+    ...(extra.secrets ? { secrets: extra.secrets } : {}), ...(extra.fsync !== undefined ? { fsync: extra.fsync } : {}),
+  });
   for (const cam of control.cameras) cam.sink = (v) => p.publish(v, frameOf(v));
   return p;
 }

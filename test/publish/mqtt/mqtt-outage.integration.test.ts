@@ -5,9 +5,8 @@
  */
 import t from 'tap';
 import type { Verdict } from '../../../src/judge/verdict.js';
-import type { MqttPublisher } from '../../../src/publish/mqtt/mqtt-publisher.js';
 import { Mosquitto, mosquittoMissing } from '../../support/mosquitto.js';
-import { Recorder, TestCamera, TestControl, frameOf, makePublisher, mqttConfig, sleep, spawnPublisher, tempDir, until } from './fixtures.js';
+import { Recorder, TestCamera, TestControl, frameOf, makePublisher, mqttConfig, sleep, spawnPublisher, tempDir, until, type RecordedPublisher } from './fixtures.js';
 
 const missing = mosquittoMissing();
 if (missing) t.plan(0, missing);
@@ -26,7 +25,7 @@ t.test(`broker outage of ${OUTAGE_MS / 1000} s with a daemon restart in the midd
   const control = new TestControl([cam]);
   const config = mqttConfig({ url: mosq.url, prefix: 'o', reconnectPeriodMs: 500, clientId: 'outage-pub' });
 
-  let current: MqttPublisher | undefined = makePublisher(control, config, state.dir);
+  let current: RecordedPublisher | undefined = makePublisher(control, config, state.dir);
   await current.start(new AbortController().signal);
   await until(() => current!.status().connected, 3000, 'connected');
   const queued: Verdict[] = [];
@@ -51,7 +50,7 @@ t.test(`broker outage of ${OUTAGE_MS / 1000} s with a daemon restart in the midd
   const second = makePublisher(control, config, state.dir);
   await second.start(new AbortController().signal);
   current = second;
-  t.ok(current.status().queue.length >= queuedAtRestart, `queue reloaded from disk (${current.status().queue.length} ≥ ${queuedAtRestart})`);
+  t.ok(current.status().queue.length >= queuedAtRestart, `backlog still in the record after the restart (${current.status().queue.length} ≥ ${queuedAtRestart})`);
   await sleep(Math.max(0, t0 + OUTAGE_MS - Date.now()));
   t.equal(current.status().connected, false, 'still offline at the end of the outage');
   const backlog = current.status().queue.length;

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MqttPublisher } from '../../../src/publish/mqtt/mqtt-publisher.js';
 import { Mosquitto, mosquittoMissing } from '../../support/mosquitto.js';
-import { Recorder, TestCamera, frameOf, TestControl, makePublisher, mqttConfig, silentLogger, tempDir, until } from './fixtures.js';
+import { Recorder, RecordedPublisher, TestCamera, frameOf, TestControl, makePublisher, mqttConfig, silentLogger, tempDir, until } from './fixtures.js';
 
 const missing = mosquittoMissing();
 if (missing) t.plan(0, missing);
@@ -27,7 +27,7 @@ t.test('password file + ACL: env and systemd-credential passwords; denied publis
   // password from the environment
   const cam = new TestCamera('cam');
   const control = new TestControl([cam]);
-  const alice = new MqttPublisher({
+  const alice = new RecordedPublisher({
     config: mqttConfig({ ...base, password: { env: 'AGPT_MQTT_PW' } }), stateDirectory: path.join(state.dir, 'a'),
     control, logger: silentLogger(), secrets: { env: { AGPT_MQTT_PW: 'alice-pw' } },
   });
@@ -42,7 +42,7 @@ t.test('password file + ACL: env and systemd-credential passwords; denied publis
   const creds = path.join(state.dir, 'creds');
   mkdirSync(creds);
   writeFileSync(path.join(creds, 'mqtt-password'), 'alice-pw\n');
-  const viaCred = new MqttPublisher({
+  const viaCred = new RecordedPublisher({
     config: mqttConfig({ ...base, clientId: 'cred', password: { credential: 'mqtt-password' } }), stateDirectory: path.join(state.dir, 'c'),
     control, logger: silentLogger(), secrets: { env: {}, credentialsDirectory: creds },
   });
@@ -53,15 +53,15 @@ t.test('password file + ACL: env and systemd-credential passwords; denied publis
   await viaCred.stop();
 
   // a missing secret is a config error at construction (exit 78), not a reconnect loop
-  t.throws(() => new MqttPublisher({
+  t.throws(() => new RecordedPublisher({
     config: mqttConfig({ ...base, password: { env: 'UNSET_PW' } }), stateDirectory: state.dir, control, logger: silentLogger(), secrets: { env: {} },
   }), { code: 'E_CONFIG_INVALID', message: /UNSET_PW/ });
 
-  // bob may only read: MQTT 5 PUBACK "Not authorized" (0x87) → kept on disk, shown in status
+  // bob may only read: MQTT 5 PUBACK "Not authorized" (0x87) → kept in the record, shown in status
   const bobCam = new TestCamera('cam');
   const bob = makePublisher(new TestControl([bobCam]), mqttConfig({ ...base, username: 'bob', password: { env: 'BOB' }, clientId: 'bob' }), path.join(state.dir, 'b'), { secrets: { env: { BOB: 'bob-pw' } } });
   t.teardown(() => bob.stop());
-  t.equal(bob instanceof MqttPublisher, true);
+  t.equal(bob.mqtt instanceof MqttPublisher, true);
   await bob.start(new AbortController().signal);
   await until(() => bob.status().connected, 3000, 'bob connected');
   await bobCam.sink!(bobCam.next());

@@ -1,8 +1,9 @@
 /**
  * Sustained MQTT inspections/s with masks: failed verdicts carrying a ≈10 KB mask PNG each,
  * published one after another (as one camera's pipeline does), QoS 1, to a local mosquitto,
- * counted when a QoS 1 subscriber has received every inspection and every mask. Measured with
- * the queue's fsync on (the default: each message durable before publish() resolves) and off.
+ * counted when a QoS 1 subscriber has received every inspection and every mask. Each verdict is
+ * first made durable in the inspection record (as the pipeline does) with its fsync on (the
+ * default: committed and its mask file flushed before publish() resolves) and off.
  */
 import t from 'tap';
 import { Mosquitto, mosquittoMissing } from '../../support/mosquitto.js';
@@ -24,7 +25,7 @@ for (const fsync of [true, false]) {
     t.teardown(() => rec.close());
     let i = 0;
     const cam = new TestCamera('cam', { failEvery: 1, mask: () => masks[i++ % masks.length] });
-    const pub = makePublisher(new TestControl([cam]), mqttConfig({ url: mosq.url, prefix: 'b', queue: { fsync } }), state.dir);
+    const pub = makePublisher(new TestControl([cam]), mqttConfig({ url: mosq.url, prefix: 'b' }), state.dir, { fsync });
     await pub.start(new AbortController().signal);
     t.teardown(() => pub.stop());
     const verdicts = Array.from({ length: N }, () => cam.next());

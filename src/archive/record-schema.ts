@@ -1,0 +1,138 @@
+/**
+ * The inspection record's tables (SQLite, WAL): one row per verdict, written once, with the
+ * frame and mask as files next to the database; named cursors (how far a durable consumer such
+ * as the MQTT outbox has got) and counters that must survive restarts (losses).
+ * Pure: SQL text and row mapping, shared by the writer thread and the readers.
+ */
+import type { Verdict } from '../judge/verdict.js';
+
+/** Bumped when the tables change; a file written by a newer version is refused. */
+export const RECORD_SCHEMA_VERSION = 1;
+
+export const RECORD_DDL = `
+CREATE TABLE IF NOT EXISTS inspections (
+  seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+  id             TEXT    NOT NULL UNIQUE,
+  camera         TEXT    NOT NULL,
+  captured_at    INTEGER NOT NULL,
+  decided_at     INTEGER NOT NULL,
+  recorded_at    INTEGER NOT NULL,
+  pass           INTEGER NOT NULL,
+  score          REAL    NOT NULL,
+  threshold      REAL    NOT NULL,
+  confidence     REAL    NOT NULL,
+  decided_by     TEXT    NOT NULL,
+  recipe_id      TEXT    NOT NULL,
+  recipe_version TEXT    NOT NULL,
+  verdict        TEXT    NOT NULL,
+  frame_file     TEXT,
+  mask_file      TEXT,
+  bytes          INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS inspections_camera ON inspections (camera, seq);
+CREATE INDEX IF NOT EXISTS inspections_pass ON inspections (pass, seq);
+CREATE INDEX IF NOT EXISTS inspections_recipe ON inspections (recipe_id, seq);
+CREATE INDEX IF NOT EXISTS inspections_time ON inspections (captured_at);
+CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+`;
+
+/** The verdict as stored: everything but the mask bytes (those are a file). */
+export type RecordedVerdict = Omit<Verdict, 'maskPng'>;
+
+/** What the main thread hands the writer for one verdict (its files already on disk). */
+export interface RecordRow {
+  readonly id: string;
+  readonly camera: string;
+  readonly capturedAt: number;
+  readonly decidedAt: number;
+  readonly recordedAt: number;
+  readonly pass: boolean;
+  readonly score: number;
+  readonly threshold: number;
+  readonly confidence: number;
+  readonly decidedBy: string;
+  readonly recipeId: string;
+  readonly recipeVersion: string;
+  /** JSON of the RecordedVerdict. */
+  readonly verdict: string;
+  /** Relative to the record folder. */
+  readonly frameFile: string | null;
+  readonly maskFile: string | null;
+  /** JSON + file bytes: what retention's maxBytes counts. */
+  readonly bytes: number;
+}
+
+export function rowOf(v: Verdict, files: { frame: string | null; mask: string | null }, fileBytes: number, recordedAt: number): RecordRow {
+  const { maskPng: _mask, ...rest } = v;
+  const verdict = JSON.stringify(rest);
+  return {
+    id: v.id, camera: v.cameraId, capturedAt: v.capturedAt, decidedAt: v.decidedAt, recordedAt, pass: v.pass,
+    score: v.score, threshold: v.threshold, confidence: v.confidence, decidedBy: v.decidedBy ?? 'judge',
+    recipeId: v.recipe.id, recipeVersion: v.recipe.version, verdict, frameFile: files.frame, maskFile: files.mask,
+    bytes: Buffer.byteLength(verdict) + fileBytes,
+  };
+}
+
+/** One inspection read back from the record. */
+export interface RecordedInspection {
+  readonly seq: number;
+  readonly id: string;
+  readonly recordedAt: number;
+  readonly verdict: RecordedVerdict;
+  /** Relative to the record folder; null when not saved. */
+  readonly files: { readonly frame: string | null; readonly mask: string | null };
+}
+
+/** The columns readers select (SELECT_COLUMNS). */
+export interface StoredRow {
+  seq: number;
+  id: string;
+  recorded_at: number;
+  verdict: string;
+  frame_file: string | null;
+  mask_file: string | null;
+}
+
+export const SELECT_COLUMNS = 'seq, id, recorded_at, verdict, frame_file, mask_file';
+
+export function inspectionOf(r: StoredRow): RecordedInspection {
+  return { seq: r.seq, id: r.id, recordedAt: r.recorded_at, verdict: JSON.parse(r.verdict) as RecordedVerdict, files: { frame: r.frame_file, mask: r.mask_file } };
+}
+
+/** Worker protocol (record-writer.ts ⇄ record-worker.ts). */
+export interface WriterInit {
+  readonly path: string;
+  readonly folder: string;
+  /** FULL: every commit fsyncs the WAL (survives power loss); NORMAL: survives process crashes. */
+  readonly synchronous: 'FULL' | 'NORMAL';
+  readonly maxRecords: number;
+  readonly maxBytes: number;
+}
+
+export interface WriterState {
+  readonly head: number;
+  readonly records: number;
+  readonly bytes: number;
+  readonly cursors: Record<string, number>;
+  readonly counters: Record<string, number>;
+}
+
+export type WriterRequest =
+  | { readonly op: 'append'; readonly id: number; readonly row: RecordRow }
+  | { readonly op: 'cursor'; readonly id: number; readonly name: string; readonly seq: number }
+  | { readonly op: 'count'; readonly id: number; readonly name: string; readonly delta: number }
+  | { readonly op: 'close'; readonly id: number };
+
+/** Retention's work in one commit: rows evicted, and per cursor how many it had not reached yet. */
+export interface Eviction {
+  readonly records: number;
+  readonly bytes: number;
+  readonly unconsumed: Record<string, number>;
+}
+
+export type WriterReply =
+  | { readonly op: 'opened'; readonly state: WriterState; readonly removedOrphans: number }
+  | { readonly op: 'committed'; readonly ids: readonly number[]; readonly seqs: readonly (number | null)[]; readonly state: WriterState; readonly eviction: Eviction | null }
+  | { readonly op: 'failed'; readonly ids: readonly number[]; readonly message: string }
+  | { readonly op: 'fatal'; readonly message: string };
