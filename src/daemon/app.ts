@@ -157,7 +157,7 @@ export class App {
       // OPC UA is required when enabled: a port that cannot be bound fails the start.
       ...(this.#opcua ? [this.#opcua] : []),
       // MQTT is recoverable: start() returns at once and the client keeps reconnecting with
-      // backoff; verdicts wait in its on-disk queue meanwhile.
+      // backoff; verdicts wait in the inspection record meanwhile.
       ...(mqtt ? [mqtt] : []),
       step('sinks', () => undefined, () => fanout.drain()),
       ...this.#pipelines.map((p) => step(`pipeline:${p.cameraId}`, () => p.start(), () => p.stop())),

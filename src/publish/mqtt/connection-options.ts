@@ -4,7 +4,7 @@
  * a configuration error (E_CONFIG_INVALID, exit 78) at start-up, not a reconnect loop.
  *
  * Session choice (docs/mqtt.md "Delivery"): clean session / Clean Start with Session Expiry 0.
- * Durability is ours (the disk queue), not the broker's: a persistent session would let the
+ * Durability is ours (the inspection record), not the broker's: a persistent session would let the
  * broker replay commands (a stale trigger) after an outage, and would keep un-acked packets
  * that we re-send from disk anyway. `queueQoSZero: false`: nothing we need is QoS 0 except
  * Sparkplug data, which must not be replayed late (a new BIRTH replaces it).
