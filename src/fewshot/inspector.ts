@@ -79,6 +79,7 @@ export class Inspector {
       ...(j.maskPng ? { maskPng: j.maskPng } : {}),
       recipe: { id: this.recipe.id, version: this.recipe.version },
       model: { id: b.id, version: b.version },
+      judge: { pass: j.pass, score: j.score, threshold: j.threshold, confidence: j.confidence, model: { id: b.id, version: b.version } },
       timings: {
         preprocessMs: enc.preprocessMs,
         encoderMs: enc.encoderMs,

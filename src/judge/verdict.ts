@@ -29,6 +29,18 @@ export interface StageTimings {
 }
 
 /**
+ * The few-shot judge's own decision, always kept under its own name: when the LLM decides,
+ * the top-level figures are the LLM's and these stay what the judge saw.
+ */
+export interface JudgeOpinion {
+  readonly pass: boolean;
+  readonly score: number;
+  readonly threshold: number;
+  readonly confidence: number;
+  readonly model: { readonly id: string; readonly version: string };
+}
+
+/**
  * The AnomalyGPT LLM's threshold-free verdict (issue 4, src/vlm/assistant/): present when the LLM
  * was asked for this frame (assistant.mode). P(yes) ≥ ½ means "Yes, there is an anomaly".
  */
@@ -51,18 +63,23 @@ export interface Verdict {
   readonly pass: boolean;
   /** Confidence in the decision, 0.5 … 1. */
   readonly confidence: number;
-  /** Image anomaly score (same units as the recipe's threshold). */
+  /**
+   * The decider's score and boundary, so that fail ⇔ score > threshold always holds: the
+   * judge's image anomaly score and the recipe's boundary, or — decidedBy 'llm' — P(yes) and ½.
+   */
   readonly score: number;
-  /** The decision boundary the recipe derived from its own normal references. */
   readonly threshold: number;
   readonly locations: readonly DefectLocation[];
   /** Mask PNG at frame size (0/255), present when the frame failed. */
   readonly maskPng?: Uint8Array;
   readonly recipe: { readonly id: string; readonly version: string };
+  /** The decider's model: the few-shot bundle, or the AnomalyGPT bundle when the LLM decided. */
   readonly model: { readonly id: string; readonly version: string };
   readonly timings: StageTimings;
   readonly frame: { readonly width: number; readonly height: number; readonly origin: string };
   /** Who made the pass/fail decision; absent = the judge (no assistant configured). */
   readonly decidedBy?: 'judge' | 'llm';
+  /** The judge's own decision (every verdict the Inspector makes carries it). */
+  readonly judge?: JudgeOpinion;
   readonly llm?: LlmOpinion;
 }

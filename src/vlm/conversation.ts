@@ -27,6 +27,11 @@ export interface ConversationParts {
 export interface ConversationOptions {
   /** Turns kept in the history string; older ones are dropped (bounded context). Default 8. */
   readonly maxTurns?: number;
+  /**
+   * Tokens the history and the question may take (segment 6); the oldest turns are dropped
+   * until they fit, so long answers cannot push a dialogue past the LLM's context. Default 1024.
+   */
+  readonly maxHistoryTokens?: number;
   /** Default 64. */
   readonly maxAnswerTokens?: number;
   /** Earlier turns to continue from (e.g. a dialogue restored after a restart). */
@@ -58,6 +63,7 @@ export class Conversation {
   private checkpoint: { ids: readonly number[]; cache: KvCache } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly maxTurns: number;
+  private readonly maxHistoryTokens: number;
   private readonly maxAnswerTokens: number;
 
   constructor(
@@ -65,6 +71,7 @@ export class Conversation {
     opts: ConversationOptions = {},
   ) {
     this.maxTurns = opts.maxTurns ?? 8;
+    this.maxHistoryTokens = opts.maxHistoryTokens ?? 1024;
     this.maxAnswerTokens = opts.maxAnswerTokens ?? 64;
     this.turns.push(...(opts.history ?? []).slice(-this.maxTurns));
   }
@@ -83,14 +90,14 @@ export class Conversation {
 
   /** Next-token logits after `question` given the current history (for checks and callers that sample). */
   nextTokenLogits(question: string, opts: { reuse?: boolean } = {}): Promise<Prefill> {
-    return this.serial(() => this.prefill(questionTokens(this.parts.tokenizer, historyPrompt(this.turns, question)), 0, opts.reuse ?? true));
+    return this.serial(() => this.prefill(this.promptIds(question), 0, opts.reuse ?? true));
   }
 
   /** One dialogue turn: greedy answer, stopped at "###" (SPEC §6), appended to the history. */
   ask(question: string, opts: { maxNewTokens?: number; onToken?: (e: TokenEvent) => void; signal?: AbortSignal } = {}): Promise<Answer> {
     return this.serial(async () => {
       const maxNew = opts.maxNewTokens ?? this.maxAnswerTokens;
-      const ids = questionTokens(this.parts.tokenizer, historyPrompt(this.turns, question));
+      const ids = this.promptIds(question);
       // Prefill all but the last id (a checkpoint the next turn can reuse); the generator feeds the last.
       const head = ids.length > 1 ? await this.prefill(ids.slice(0, -1), maxNew + 1, true, false) : undefined;
       const past = head?.cache ?? (await this.prefixCache());
@@ -121,6 +128,16 @@ export class Conversation {
         decodeMs: result.decodeMs,
       };
     });
+  }
+
+  /** Segment 6 for `question` after the history, oldest turns dropped until it fits maxHistoryTokens. */
+  private promptIds(question: string): number[] {
+    let ids = questionTokens(this.parts.tokenizer, historyPrompt(this.turns, question));
+    while (this.turns.length > 0 && ids.length > this.maxHistoryTokens) {
+      this.turns.shift();
+      ids = questionTokens(this.parts.tokenizer, historyPrompt(this.turns, question));
+    }
+    return ids;
   }
 
   private async prefixCache(): Promise<KvCache> {

@@ -250,6 +250,19 @@ t.test('dialogue: answers on request; turn 2 reuses cached prefixes and equals r
   t.equal(conv.history.length, 2);
 });
 
+t.test('dialogue history is bounded by tokens, not only turns: the oldest turns go first', async (t) => {
+  const question = 'Is there any anomaly in the image? Please describe it in a few words.';
+  const alone = (await model.conversation(analysis).nextTokenLogits(question)).ids.length;
+  const bound = alone * 3;
+  const conv = model.conversation(analysis, { maxAnswerTokens: 8, maxTurns: 50, maxHistoryTokens: bound });
+  const lengths: number[] = [];
+  for (let i = 0; i < 6; i++) lengths.push((await conv.ask(question)).prefill.ids.length);
+  t.comment(`question alone ${alone} tokens, bound ${bound}; segment 6 per turn: ${lengths.join(', ')}`);
+  t.ok(lengths.every((n) => n <= bound), 'every prompt within the token bound');
+  t.ok(lengths.some((n) => n > alone), 'history was sent while it fit');
+  t.ok(conv.history.length < 6 && conv.history.length >= 1, `${conv.history.length} of 6 turns kept (maxTurns 50): the oldest were dropped`);
+});
+
 t.test('the MVTec bottle image runs the full path', { skip: existsSync(BOTTLE) ? false : `${BOTTLE} absent (shared data not mounted)` }, async (t) => {
   const mat = await readImageFile(BOTTLE);
   const a = await model.analyse({ data: new Uint8Array(mat.getData()), width: mat.cols, height: mat.rows, channels: mat.channels as 1 | 3 });

@@ -27,8 +27,8 @@ export const InspectionMessageSchema = Type.Object(
     time: { ...IsoTime, description: 'capture time of the frame (UTC, ISO 8601)' },
     decidedAt: { ...IsoTime, description: 'time the judge decided (UTC, ISO 8601)' },
     pass: Type.Boolean({ description: 'the decision (see decidedBy); sinks never re-threshold it' }),
-    score: Type.Number({ description: 'image anomaly score, same units as threshold' }),
-    threshold: Type.Number({ description: 'the recipe’s decision boundary' }),
+    score: Type.Number({ description: 'the decider’s score: the judge’s image anomaly score, or P(yes) when decidedBy is llm; fail ⇔ score > threshold' }),
+    threshold: Type.Number({ description: 'the decider’s boundary: the recipe’s, or 0.5 when decidedBy is llm' }),
     confidence: Type.Number({ minimum: 0, maximum: 1, description: 'confidence in the decision, 0.5 … 1' }),
     defectCount: Type.Integer({ minimum: 0, description: 'number of defect regions (= locations.length)' }),
     gridWords: Type.Array(GridWord, { uniqueItems: true, description: 'distinct grid words of the regions, in region order' }),
@@ -49,7 +49,19 @@ export const InspectionMessageSchema = Type.Object(
     model: Versioned,
     timings: Type.Object({ preprocessMs: Ms, encoderMs: Ms, mapMs: Ms, judgeMs: Ms, totalMs: Ms }, Strict),
     frame: Type.Object({ width: Type.Integer({ minimum: 1 }), height: Type.Integer({ minimum: 1 }) }, Strict),
-    decidedBy: Type.Union([Type.Literal('judge'), Type.Literal('llm')], { description: 'who made the decision: the few-shot judge, or the AnomalyGPT LLM (assistant.mode)' }),
+    decidedBy: Type.Union([Type.Literal('judge'), Type.Literal('llm')], { description: 'who made the decision: the few-shot judge, or the AnomalyGPT LLM (assistant.mode and assistant.overrule)' }),
+    judge: Type.Optional(
+      Type.Object(
+        {
+          pass: Type.Boolean({ description: 'what the few-shot judge decided' }),
+          score: Type.Number({ description: 'the judge’s image anomaly score' }),
+          threshold: Type.Number({ description: 'the recipe’s decision boundary' }),
+          confidence: Type.Number({ minimum: 0, maximum: 1 }),
+          model: Versioned,
+        },
+        { ...Strict, description: 'the judge’s own figures, whoever decided' },
+      ),
+    ),
     llm: Type.Optional(
       Type.Object(
         {

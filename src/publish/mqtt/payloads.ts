@@ -50,6 +50,7 @@ export function inspectionMessage(v: Verdict, mask: MaskRef | null): InspectionM
     timings: { ...v.timings },
     frame: { width: v.frame.width, height: v.frame.height },
     decidedBy: v.decidedBy ?? 'judge',
+    ...(v.judge ? { judge: { pass: v.judge.pass, score: v.judge.score, threshold: v.judge.threshold, confidence: v.judge.confidence, model: { id: v.judge.model.id, version: v.judge.model.version } } } : {}),
     ...(v.llm ? { llm: { pYes: v.llm.pYes, judgePass: v.llm.judgePass, visionMs: v.llm.visionMs, prefillMs: v.llm.prefillMs } } : {}),
     mask: mask ? { topic: mask.topic, bytes: mask.bytes, contentType: 'image/png' } : null,
   };

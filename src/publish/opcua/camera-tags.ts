@@ -24,7 +24,7 @@ import type { CameraSnapshot } from '../control.js';
 import { callableBy, writableBy } from './opcua-security.js';
 import type { CameraState } from '../../capture/camera.js';
 
-const RESULT_TAGS = ['Pass', 'Fail', 'Score', 'Confidence', 'Locations', 'DefectCount', 'InspectionId'] as const;
+const RESULT_TAGS = ['Pass', 'Fail', 'Score', 'Confidence', 'Locations', 'DefectCount', 'InspectionId', 'DecidedBy', 'LlmPYes', 'JudgePass', 'JudgeScore'] as const;
 
 interface TagSpec {
   readonly dataType: DataType;
@@ -41,6 +41,10 @@ const TAGS = {
   Locations: { dataType: DataType.String, array: true, initial: [], description: '3×3 grid words of the defects' },
   DefectCount: { dataType: DataType.UInt32, initial: 0, description: 'number of defect regions' },
   InspectionId: { dataType: DataType.String, initial: '', description: 'id of the last verdict' },
+  DecidedBy: { dataType: DataType.String, initial: '', description: 'who decided Pass/Fail: judge (the few-shot judge) or llm (AnomalyGPT, per assistant.overrule)' },
+  LlmPYes: { dataType: DataType.Double, initial: -1, description: 'the LLM\'s P("yes, an anomaly") for the last verdict; -1 when the LLM was not asked' },
+  JudgePass: { dataType: DataType.Boolean, initial: false, description: 'what the few-shot judge decided, whoever decided Pass' },
+  JudgeScore: { dataType: DataType.Double, initial: 0, description: 'the judge\'s image anomaly score (Score is the decider\'s: P(yes) when DecidedBy = llm)' },
   MaskPng: { dataType: DataType.ByteString, initial: Buffer.alloc(0), description: 'defect mask PNG (empty on pass)' },
   ResultReady: { dataType: DataType.Boolean, initial: false, description: 'a triggered result is ready; cleared by Ack' },
   Busy: { dataType: DataType.Boolean, initial: false, description: 'a triggered inspection is running' },
@@ -157,6 +161,10 @@ export class CameraTags {
     this.#set('Locations', verdict.locations.map((l) => l.grid), status, at);
     this.#set('DefectCount', verdict.locations.length, status, at);
     this.#set('InspectionId', verdict.id, status, at);
+    this.#set('DecidedBy', verdict.decidedBy ?? 'judge', status, at);
+    this.#set('LlmPYes', verdict.llm?.pYes ?? -1, status, at);
+    this.#set('JudgePass', verdict.judge?.pass ?? verdict.pass, status, at);
+    this.#set('JudgeScore', verdict.judge?.score ?? verdict.score, status, at);
     if (this.#includeMask) {
       const m = verdict.maskPng;
       this.#set('MaskPng', m ? Buffer.from(m.buffer, m.byteOffset, m.byteLength) : Buffer.alloc(0), status, at);

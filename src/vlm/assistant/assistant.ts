@@ -17,7 +17,7 @@ import type { Component } from '../../component.js';
 import { AppError, ErrorCodes, toError } from '../../errors.js';
 import type { ExecutionProviderName } from '../../inference/ort-session.js';
 import type { Verdict } from '../../judge/verdict.js';
-import type { AssistantConfig } from '../../config/assistant.js';
+import type { AssistantConfig, OverrulePolicy } from '../../config/assistant.js';
 import { LlmPolicy } from './llm-policy.js';
 import { RecentMap } from './recent-map.js';
 
@@ -41,10 +41,12 @@ export interface LlmVerdictResult {
 
 export interface AssistantStatus {
   readonly mode: string;
+  readonly overrule: string;
   readonly part: string;
   readonly bundle: string | null;
   readonly loaded: boolean;
-  readonly counters: { llmVerdicts: number; judgeOnly: number; llmErrors: number; overruled: number };
+  /** overruled: the LLM changed the judge's decision; overruleRefused: it disagreed, the policy kept the judge's. */
+  readonly counters: { llmVerdicts: number; judgeOnly: number; llmErrors: number; overruled: number; overruleRefused: number };
   readonly lastError: { readonly code?: string; readonly message: string; readonly at: number } | null;
 }
 
@@ -54,7 +56,7 @@ export class Assistant implements Component {
   private model: AnomalyGpt | undefined;
   private readonly inputs: RecentMap<string, LlmImageInputs>;
   private readonly frames: RecentMap<string, ImageInput>;
-  private readonly counters = { llmVerdicts: 0, judgeOnly: 0, llmErrors: 0, overruled: 0 };
+  private readonly counters = { llmVerdicts: 0, judgeOnly: 0, llmErrors: 0, overruled: 0, overruleRefused: 0 };
   private lastError: AssistantStatus['lastError'] = null;
 
   constructor(private readonly options: AssistantOptions) {
@@ -109,18 +111,29 @@ export class Assistant implements Component {
     try {
       const r = await this.verdictOf(frame, verdict.id);
       this.counters.llmVerdicts++;
+      const llm = { pYes: r.pYes, judgePass: verdict.pass, visionMs: r.visionMs, prefillMs: r.prefillMs };
       const pass = r.pYes < 0.5;
+      if (!llmDecides(this.options.config.overrule, verdict.pass, pass)) {
+        // The policy keeps the judge's decision; the LLM's opinion is kept beside it.
+        if (pass !== verdict.pass) this.counters.overruleRefused++;
+        return { ...verdict, decidedBy: 'judge', llm };
+      }
       if (pass !== verdict.pass) this.counters.overruled++;
       const { maskPng, ...rest } = verdict;
+      const m = this.anomalyGpt.manifest;
       return {
         ...rest,
         pass,
         confidence: Math.max(r.pYes, 1 - r.pYes),
+        // The decider's own figures, so fail ⇔ score > threshold holds for every reader.
+        score: r.pYes,
+        threshold: 0.5,
+        model: { id: m.id, version: m.version },
         // A part the LLM passes has no defect locations or mask, whatever the judge's map showed.
         locations: pass ? [] : verdict.locations,
         ...(!pass && maskPng ? { maskPng } : {}),
         decidedBy: 'llm',
-        llm: { pYes: r.pYes, judgePass: verdict.pass, visionMs: r.visionMs, prefillMs: r.prefillMs },
+        llm,
       };
     } catch (e) {
       // The judge's verdict stands (the fallback); the failure is counted and shown in status.
@@ -153,7 +166,7 @@ export class Assistant implements Component {
   }
 
   /** A new LLM conversation about an inspection (the dialogue service's source). */
-  async conversationFor(inspectionId: string, opts: { maxTurns: number; maxAnswerTokens: number }): Promise<Conversation> {
+  async conversationFor(inspectionId: string, opts: { maxTurns: number; maxHistoryTokens: number; maxAnswerTokens: number }): Promise<Conversation> {
     return this.anomalyGpt.conversation(await this.inputsFor(inspectionId), opts);
   }
 
@@ -161,6 +174,7 @@ export class Assistant implements Component {
     const c = this.options.config;
     return {
       mode: c.mode,
+      overrule: c.overrule,
       part: c.part,
       bundle: this.model ? `${this.model.manifest.id}@${this.model.manifest.version}` : null,
       loaded: this.model !== undefined,
@@ -190,6 +204,14 @@ export class Assistant implements Component {
     if (inspectionId) this.inputs.set(inspectionId, inputs);
     return this.llmVerdict(inspectionId ?? '', inputs, visionMs);
   }
+}
+
+/**
+ * Whether the LLM's answer is the decision: always under `both`; under `pass-to-fail` only
+ * when it fails a part the judge passed (stricter, never more lenient); never under `never`.
+ */
+function llmDecides(policy: OverrulePolicy, judgePass: boolean, llmPass: boolean): boolean {
+  return policy === 'both' || (policy === 'pass-to-fail' && judgePass && !llmPass);
 }
 
 /** Frames are views of OpenCV buffers that the camera recycles: a kept frame is a copy. */

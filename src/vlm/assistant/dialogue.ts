@@ -16,7 +16,7 @@ import { RecentMap } from './recent-map.js';
 
 export interface ConversationSource {
   /** A fresh LLM conversation about `inspectionId` (throws E_INSPECTION_UNKNOWN). */
-  conversationFor(inspectionId: string, opts: { maxTurns: number; maxAnswerTokens: number }): Promise<Conversation>;
+  conversationFor(inspectionId: string, opts: { maxTurns: number; maxHistoryTokens: number; maxAnswerTokens: number }): Promise<Conversation>;
 }
 
 interface Open {
@@ -96,7 +96,7 @@ export class DialogueService {
   }
 
   async create(inspectionId: string): Promise<ConversationInfo> {
-    const conversation = await this.source.conversationFor(inspectionId, { maxTurns: this.config.maxTurns, maxAnswerTokens: this.config.maxAnswerTokens });
+    const conversation = await this.source.conversationFor(inspectionId, { maxTurns: this.config.maxTurns, maxHistoryTokens: this.config.maxHistoryTokens, maxAnswerTokens: this.config.maxAnswerTokens });
     const t = this.now();
     const c: Open = { id: randomUUID(), inspectionId, createdAt: t, lastUsed: t, conversation };
     this.open.set(c.id, c);

@@ -238,3 +238,26 @@ t.test('default endpoints offer no None security', async (t) => {
   t.notOk(endpoints.some((e) => (e.userIdentityTokens ?? []).some((u) => u.tokenType === 0)), 'no Anonymous token policy');
   t.notOk(log.lines.some((l) => /certificate refused/.test(l.msg)), "neither the trusted client nor the server's own certificate is reported as refused");
 });
+
+t.test('an LLM decision says so: DecidedBy, LlmPYes, and the judge\'s own figures beside the decider\'s', async (t) => {
+  cam1.llmNext = 0.83;
+  await write(op.session, 'cam1', 'Trigger', DataType.Boolean, false);
+  const before = cam1.seq;
+  await write(op.session, 'cam1', 'Trigger', DataType.Boolean, true);
+  await until(() => cam1.seq === before + 1, 5000, 'the LLM-decided verdict');
+  await until(async () => (await read(op.session, 'cam1', 'DecidedBy')).value.value === 'llm', 5000, 'DecidedBy = llm');
+  t.equal((await read(op.session, 'cam1', 'Fail')).value.value, true);
+  t.equal((await read(op.session, 'cam1', 'Score')).value.value, 0.83, 'Score is the decider\'s (P(yes))');
+  t.equal((await read(op.session, 'cam1', 'LlmPYes')).value.value, 0.83);
+  t.equal((await read(op.session, 'cam1', 'JudgePass')).value.value, true, 'what the judge said');
+  t.equal((await read(op.session, 'cam1', 'JudgeScore')).value.value, 0.21);
+  await write(op.session, 'cam1', 'Ack', DataType.Boolean, true);
+  // The next one is the judge's again, with LlmPYes -1 (not asked).
+  await write(op.session, 'cam1', 'Trigger', DataType.Boolean, false);
+  await write(op.session, 'cam1', 'Trigger', DataType.Boolean, true);
+  await until(() => cam1.seq === before + 2, 5000, 'a judge verdict');
+  await until(async () => (await read(op.session, 'cam1', 'DecidedBy')).value.value === 'judge', 5000, 'DecidedBy = judge');
+  t.equal((await read(op.session, 'cam1', 'LlmPYes')).value.value, -1);
+  await write(op.session, 'cam1', 'Ack', DataType.Boolean, true);
+  await write(op.session, 'cam1', 'Trigger', DataType.Boolean, false);
+});

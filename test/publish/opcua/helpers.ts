@@ -41,6 +41,8 @@ export class TestCamera implements CameraControl {
   health: CameraState;
   readonly triggerMode: TriggerMode;
   delayMs = 0;
+  /** The next verdict is decided by the LLM (P(yes) given): the judge passed, the LLM failed it. */
+  llmNext: number | undefined;
   /** Error code the next trigger() rejects with. */
   failNext: AppError | undefined;
   recipes = new Set(['bottle', 'cable']);
@@ -101,6 +103,17 @@ export class TestCamera implements CameraControl {
       model: { ...this.model },
       timings: { preprocessMs: 1, encoderMs: 2, mapMs: 1, judgeMs: 0.5, totalMs: 4.5 },
       frame: { width: 320, height: 240, origin: 'test' },
+      judge: { pass, score: pass ? 0.21 : 0.87, threshold: 0.5, confidence: pass ? 0.8 : 0.95, model: { ...this.model } },
+    };
+  }
+
+  /** A judge pass the LLM turned into a fail (assistant.overrule pass-to-fail), as the assistant publishes it. */
+  #llmDecided(v: Verdict, pYes: number): Verdict {
+    return {
+      ...v, pass: false, score: pYes, threshold: 0.5, confidence: pYes, decidedBy: 'llm',
+      model: { id: 'anomalygpt-7b', version: '1' },
+      judge: { pass: true, score: 0.21, threshold: 0.5, confidence: 0.8, model: { ...this.model } },
+      llm: { pYes, judgePass: true, visionMs: 5, prefillMs: 9 },
     };
   }
 
@@ -115,7 +128,9 @@ export class TestCamera implements CameraControl {
       const fail = this.failNext;
       this.failNext = undefined;
       if (fail) throw fail;
-      const v = this.makeVerdict(capturedAt);
+      const made = this.makeVerdict(capturedAt);
+      const v = this.llmNext === undefined ? made : this.#llmDecided(made, this.llmNext);
+      this.llmNext = undefined;
       this.sink?.(v);
       return v;
     } finally {

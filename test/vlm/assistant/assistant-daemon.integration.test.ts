@@ -66,15 +66,22 @@ async function sse(res: Response): Promise<{ event: string; data: any }[]> {
     });
 }
 
-t.test('every-frame: the LLM decides each frame; on-request P(yes) agrees; multi-turn SSE dialogue reuses the cache', async (t) => {
-  const { app, base } = await daemon(t, 'every', { mode: 'every-frame', dialogue: { maxAnswerTokens: 12 } });
+t.test('every-frame, overrule both: the LLM decides each frame; on-request P(yes) agrees; multi-turn SSE dialogue reuses the cache', async (t) => {
+  const { app, base } = await daemon(t, 'every', { mode: 'every-frame', overrule: 'both', dialogue: { maxAnswerTokens: 12 } });
   const verdicts = await trigger(app, 4);
   for (const v of verdicts) {
-    t.equal(v.decidedBy, 'llm', `${v.id} decided by the LLM`);
     t.ok(v.llm && v.llm.pYes > 0 && v.llm.pYes < 1, 'P(yes) in (0, 1)');
     t.equal(v.pass, v.llm!.pYes < 0.5, 'pass ⇔ P(yes) < ½');
     t.equal(v.confidence, Math.max(v.llm!.pYes, 1 - v.llm!.pYes), 'confidence from P(yes)');
     if (v.pass) t.same(v.locations, [], 'an LLM pass has no locations');
+    // Coherent for every reader: fail ⇔ score > threshold with the decider's own figures.
+    t.equal(v.pass, !(v.score > v.threshold), 'fail ⇔ score > threshold');
+    t.ok(v.judge && typeof v.judge.score === 'number', 'the judge\'s figures are kept under their own name');
+    if (v.pass !== v.judge!.pass) {
+      t.equal(v.decidedBy, 'llm', `${v.id}: the LLM changed the decision and says so`);
+      t.same([v.score, v.threshold], [v.llm!.pYes, 0.5], 'with its own score and boundary');
+      t.equal(v.model.id, 'anomalygpt-tiny-random', 'and its own model');
+    }
   }
   const st = app.status().assistant as { counters: { llmVerdicts: number; judgeOnly: number } };
   t.equal(st.counters.llmVerdicts, 4 + 0, 'counted (the warm-up is not an inspection)');
@@ -144,14 +151,28 @@ t.test('bad requests get named errors and the daemon keeps running', async (t) =
   t.equal(app.state, 'running');
 });
 
-t.test('fails-only: the judge decides passes, the LLM its fails', async (t) => {
+t.test('fails-only with the default overrule: the LLM second-guesses the judge\'s fails but never releases one', async (t) => {
   const { app } = await daemon(t, 'fails', { mode: 'fails-only' });
   const verdicts = await trigger(app, 8);
-  const byLlm = verdicts.filter((v) => v.decidedBy === 'llm');
-  const byJudge = verdicts.filter((v) => v.decidedBy === 'judge');
-  t.ok(byLlm.length > 0 && byJudge.length > 0, `both happen (${byLlm.length} LLM, ${byJudge.length} judge)`);
-  t.ok(byJudge.every((v) => v.pass && v.llm === undefined), 'the judge decides only its passes');
-  t.ok(byLlm.every((v) => v.llm!.judgePass === false), 'the LLM is asked only about the judge\'s fails');
+  const asked = verdicts.filter((v) => v.llm !== undefined);
+  const judgeFails = verdicts.filter((v) => v.judge && !v.judge.pass);
+  t.ok(judgeFails.length > 0 && judgeFails.length < verdicts.length, `the judge passed some and failed some (${judgeFails.length} fails of ${verdicts.length})`);
+  t.same(asked.map((v) => v.id), judgeFails.map((v) => v.id), 'the LLM is asked exactly about the judge\'s fails');
+  t.ok(verdicts.every((v) => v.decidedBy === 'judge'), 'the judge decides every frame');
+  t.ok(judgeFails.every((v) => !v.pass), 'no judge fail became a pass, whatever the LLM said');
+  const st = app.status().assistant as { overrule: string; counters: { overruled: number; overruleRefused: number } };
+  t.equal(st.overrule, 'pass-to-fail', 'the default policy, shown in status');
+  t.equal(st.counters.overruled, 0);
+  t.equal(st.counters.overruleRefused, asked.filter((v) => v.llm!.pYes < 0.5).length, 'LLM passes of judge fails counted as refused overrules');
+});
+
+t.test('every-frame with the default overrule: the LLM may fail a judge pass, never pass a judge fail', async (t) => {
+  const { app } = await daemon(t, 'stricter', { mode: 'every-frame' });
+  const verdicts = await trigger(app, 8);
+  t.ok(verdicts.every((v) => v.llm !== undefined), 'the LLM was asked about every frame');
+  t.ok(verdicts.every((v) => v.judge!.pass || !v.pass), 'a judge fail stays a fail');
+  t.ok(verdicts.filter((v) => v.decidedBy === 'llm').every((v) => v.judge!.pass && !v.pass && v.llm!.pYes >= 0.5), 'the LLM decided only where it made a pass a fail');
+  t.ok(verdicts.every((v) => v.pass === !(v.score > v.threshold)), 'fail ⇔ score > threshold for every verdict');
 });
 
 t.test('on-request: the judge decides every frame; the kept frame or the archived one answers later', async (t) => {
