@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { validateConfig } from '../../src/config/index.js';
 import { App } from '../../src/daemon/app.js';
-import { Mosquitto, mosquittoMissing } from '../support/mosquitto.js';
+import { Mosquitto, mosquittoMissing } from '../../tools/support/mosquitto.js';
 import { defaultBundleDir, silentLogger, until } from '../pipeline/helpers.js';
 
 const missing = mosquittoMissing();

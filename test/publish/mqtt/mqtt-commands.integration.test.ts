@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Mosquitto, mosquittoMissing } from '../../support/mosquitto.js';
+import { Mosquitto, mosquittoMissing } from '../../../tools/support/mosquitto.js';
 import { Recorder, TestCamera, TestControl, capturingLogger, makePublisher, mqttConfig, sleep, tempDir, until } from './fixtures.js';
 
 const missing = mosquittoMissing();

@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import type { Verdict } from '../../../src/judge/verdict.js';
-import { Mosquitto, mosquittoMissing } from '../../support/mosquitto.js';
+import { Mosquitto, mosquittoMissing } from '../../../tools/support/mosquitto.js';
 import { Recorder, TestCamera, TestControl, frameOf, makePublisher, mqttConfig, sleep, spawnPublisher, tempDir, until, type RecordedPublisher } from './fixtures.js';
 
 const missing = mosquittoMissing();

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { Value } from '@sinclair/typebox/value';
 import type { Verdict } from '../../../src/judge/verdict.js';
 import { InspectionMessageSchema, inspectionJsonSchema } from '../../../src/publish/mqtt/inspection-schema.js';
-import { Mosquitto, mosquittoMissing } from '../../support/mosquitto.js';
+import { Mosquitto, mosquittoMissing } from '../../../tools/support/mosquitto.js';
 import { Recorder, TestCamera, TestControl, makePublisher, mqttConfig, spawnPublisher, tempDir, until } from './fixtures.js';
 
 const missing = mosquittoMissing();

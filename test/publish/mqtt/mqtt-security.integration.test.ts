@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MqttPublisher } from '../../../src/publish/mqtt/mqtt-publisher.js';
-import { Mosquitto, mosquittoMissing } from '../../support/mosquitto.js';
+import { Mosquitto, mosquittoMissing } from '../../../tools/support/mosquitto.js';
 import { Recorder, RecordedPublisher, TestCamera, frameOf, TestControl, makePublisher, mqttConfig, silentLogger, tempDir, until } from './fixtures.js';
 
 const missing = mosquittoMissing();

@@ -1,6 +1,6 @@
 import t from 'tap';
 import sparkplug from 'sparkplug-payload';
-import { Mosquitto, mosquittoMissing } from '../../support/mosquitto.js';
+import { Mosquitto, mosquittoMissing } from '../../../tools/support/mosquitto.js';
 import { Recorder, TestCamera, TestControl, makePublisher, mqttConfig, spawnPublisher, tempDir, until, type Received } from './fixtures.js';
 
 const missing = mosquittoMissing();

@@ -6,7 +6,7 @@
  * default: committed and its mask file flushed before publish() resolves) and off.
  */
 import t from 'tap';
-import { Mosquitto, mosquittoMissing } from '../../support/mosquitto.js';
+import { Mosquitto, mosquittoMissing } from '../../../tools/support/mosquitto.js';
 import { Recorder, TestCamera, TestControl, frameOf, makePublisher, maskPng, mqttConfig, tempDir } from './fixtures.js';
 
 const missing = mosquittoMissing();

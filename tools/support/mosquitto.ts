@@ -1,5 +1,5 @@
 /**
- * A real Debian mosquitto for tests: started on a free 127.0.0.1 port from a generated config
+ * A real Debian mosquitto for the tests and the soak run (tools/soak/): started on a free 127.0.0.1 port from a generated config
  * file, optionally with a password file + ACL (made with mosquitto_passwd), TLS with
  * certificates this helper makes with openssl (CA, server cert for 127.0.0.1/localhost, client
  * cert), and on-disk persistence. Stopped by its PID; `restart()` reuses the same port so a
