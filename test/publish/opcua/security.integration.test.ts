@@ -16,6 +16,8 @@ const { TestControl, capturingLogger, openSession, silentLogger, sleep, startSer
 const { opcuaCommand } = await import('../../../src/cli/opcua-command.js');
 
 const control = new TestControl([{ id: 'cam1' }]);
+/** node-opcua's PKI folder watcher notices moved certificates in ≈ 1 s idle, much later on a loaded 2-core machine. */
+const WATCH_TRIES = 120;
 const log = capturingLogger();
 let fx: Fixture;
 
@@ -63,7 +65,7 @@ t.test('an unknown client certificate is refused until `opcua trust`, and again 
 
   // The running server's folder watcher picks the file up: no restart.
   let outcome = '';
-  for (let i = 0; i < 40 && outcome !== 'accepted'; i++) {
+  for (let i = 0; i < WATCH_TRIES && outcome !== 'accepted'; i++) {
     outcome = await refused(openSession(fx, { mode: 'Sign', policy: 'Basic256Sha256', user: 'operator' }));
     if (outcome !== 'accepted') await sleep(250);
   }
@@ -71,13 +73,13 @@ t.test('an unknown client certificate is refused until `opcua trust`, and again 
 
   const reject = cli();
   t.equal(await opcuaCommand(['reject', thumbprint, '--pki', pki()], reject.ctx), 0);
-  for (let i = 0; i < 40 && outcome === 'accepted'; i++) {
+  for (let i = 0; i < WATCH_TRIES && outcome === 'accepted'; i++) {
     outcome = await refused(openSession(fx, { mode: 'SignAndEncrypt', policy: 'Basic256Sha256', user: 'operator' }));
     if (outcome === 'accepted') await sleep(250);
   }
   t.not(outcome, 'accepted', 'refused again after reject');
   t.equal(await opcuaCommand(['trust', thumbprint, '--pki', pki()], cli().ctx), 0);
-  for (let i = 0; i < 40 && outcome !== 'accepted'; i++) {
+  for (let i = 0; i < WATCH_TRIES && outcome !== 'accepted'; i++) {
     outcome = await refused(openSession(fx, { mode: 'Sign', policy: 'Basic256Sha256', user: 'operator' }));
     if (outcome !== 'accepted') await sleep(250);
   }
