@@ -19,7 +19,7 @@ t.test('run: READY, verdicts, SIGTERM → graceful stop and exit 0 (in-process)'
   const { logger, lines } = capturingLogger('info');
   let app: App | undefined;
   const exit = runCommand(['--config', config], ctx, { signals, daemonLogger: () => logger, onReady: (a) => (app = a) });
-  await until(() => app !== undefined, 20_000, 'READY');
+  await until(() => app !== undefined, 60_000, 'READY');
   await until(() => sd.received.some((m) => m.startsWith('READY=1')), 2000, 'READY=1 on the notify socket');
   await until(() => (app!.pipeline('cam1')?.counters.inspected ?? 0) >= 2, 10_000, 'two verdicts');
   t.equal(signals.listenerCount('SIGTERM'), 1);
@@ -82,7 +82,7 @@ t.test('the real process: SIGTERM stops it cleanly; exit codes 78 and 64', { ski
   const sd = fakeSystemd((fn) => t.teardown(fn));
   const run = cli(['run', '--config', config], { NOTIFY_SOCKET: sd.path });
   t.teardown(() => void run.child.kill('SIGKILL'));
-  await until(() => sd.received.some((m) => m.startsWith('READY=1')), 30_000, 'READY=1 from the child');
+  await until(() => sd.received.some((m) => m.startsWith('READY=1')), 60_000, 'READY=1 from the child');
   await until(() => run.stdout().includes('"component":"verdicts"'), 10_000, 'a verdict');
   run.child.kill('SIGTERM');
   const code = await run.exited;
