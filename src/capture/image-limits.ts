@@ -1,5 +1,6 @@
 /**
- * How large and how small an image or frame may be (pure; imports nothing but errors.ts).
+ * How large and how small an image or frame may be (pure; imports nothing but errors.ts and
+ * the bounds of the images.maxPixels setting from config/images.ts).
  *
  * Too large (E_IMAGE_TOO_LARGE), checked on the file header before decoding and on a live
  * frame before inspection:
@@ -21,15 +22,13 @@
  * score would describe interpolation, not the part (a 1×1 image was judged FAIL, issue 9).
  * For a 224×224 input the frame must be at least 28×28; 448×192 needs 56×24.
  */
+import { BINDING_MAX_BYTES, DEFAULT_MAX_PIXELS, HARD_MAX_PIXELS } from '../config/images.js';
 import { AppError, ErrorCodes } from '../errors.js';
 
-/** nan.h imp::kMaxLength: the largest Buffer Nan::CopyBuffer accepts without aborting. */
-export const BINDING_MAX_BYTES = 0x3fffffff;
-/** 4 bytes per pixel: the widest 8-bit layout that reaches getData (BGRA before conversion). */
-export const HARD_MAX_PIXELS = Math.floor(BINDING_MAX_BYTES / 4);
+// The bounds of the images.maxPixels setting are the config's (config may import only root files).
+export { BINDING_MAX_BYTES, DEFAULT_MAX_PIXELS, HARD_MAX_PIXELS };
 /** OpenCV imgcodecs: CV_IO_MAX_IMAGE_WIDTH / CV_IO_MAX_IMAGE_HEIGHT default. */
 export const MAX_SIDE = 1 << 20;
-export const DEFAULT_MAX_PIXELS = 40_000_000;
 /** The most a side of the model's view of a frame may be enlarged to the model input. */
 export const MAX_UPSCALE = 8;
 
