@@ -1,10 +1,15 @@
 /**
  * Where a folder replay stands, kept across restarts: the folder and the name of the file
- * being read. Written (atomically: temp file, fsync, rename) before the file is decoded, so
- * a file that kills the process is not read again after the restart — issue 9: a folder
- * that restarts from its first file restart-loops into the same crash under systemd.
+ * being read. Written (atomically: temp file, rename) before the file is decoded, so a file
+ * that kills the process is not read again after the restart — issue 9: a folder that
+ * restarts from its first file restart-loops into the same crash under systemd.
+ *
+ * No fsync: what this protects against is the process dying, and the page cache outlives
+ * the process. An fsync per file cost 11 ms here (200 writes, ext4 on this VM), more than an
+ * inspection (p50 8 ms). After a power loss the position may be an older one or unreadable;
+ * readFolderPosition then says so and the replay resumes there or starts at the first file.
  */
-import { open, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export interface FolderPosition {
@@ -32,17 +37,15 @@ export async function readFolderPosition(file: string, folder: string): Promise<
   }
 }
 
-/** Replaces the position file; a crash leaves the old or the new one, never half of one. */
+/** Replaces the position file; a process crash leaves the old or the new one, never half of one. */
 export async function writeFolderPosition(file: string, position: FolderPosition): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
-  const handle = await open(tmp, 'w');
-  try {
-    await handle.writeFile(`${JSON.stringify(position)}\n`);
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
+  const text = `${JSON.stringify(position)}\n`;
+  await writeFile(tmp, text).catch(async (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'ENOENT') throw e;
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(tmp, text);
+  });
   try {
     await rename(tmp, file);
   } catch (e) {

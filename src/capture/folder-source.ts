@@ -35,7 +35,7 @@ export interface FolderSourceOptions {
 export class FolderSource implements FrameSource {
   readonly live = false;
   readonly description: string;
-  readonly counters: SourceCounters = { frames: 0, unreadable: 0, unreadableByCode: {} };
+  readonly counters: Required<SourceCounters> = { frames: 0, unreadable: 0, unreadableByCode: {} };
   private files: string[] = [];
   private next = 0;
   /** Files already found bad: skipped on later loop passes without re-reading or re-counting. */
@@ -134,7 +134,7 @@ export class FolderSource implements FrameSource {
         this.bad.add(path);
         this.counters.unreadable++;
         const code = isAppError(e) ? e.code : ErrorCodes.UNEXPECTED;
-        const byCode = this.counters.unreadableByCode!;
+        const byCode = this.counters.unreadableByCode;
         byCode[code] = (byCode[code] ?? 0) + 1;
         // One line per bad file (the bad set keeps it from repeating on later loop passes).
         this.ctx.logger.warn({ source: this.description, file: path, code, err: toError(e).message }, 'skipping unreadable image');

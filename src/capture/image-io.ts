@@ -75,7 +75,7 @@ function undecodable(origin: string, thrown: unknown): AppError {
 }
 
 /**
- * Decode PNG/JPEG/BMP/TIFF bytes to an 8-bit Mat: grey stays 1 channel, colour becomes BGR,
+ * Decode PNG/JPEG/BMP/TIFF/WebP/PNM bytes (checkImageBytes first) to an 8-bit Mat: grey stays 1 channel, colour becomes BGR,
  * alpha is dropped and 16-bit images are reduced to their high byte (IMREAD_ANYCOLOR
  * without IMREAD_ANYDEPTH), so every decoded image is already a valid Frame layout.
  */

@@ -13,6 +13,7 @@ import { folderPositionFile } from '../../src/daemon/camera-source.js';
 import { realPalettePng } from '../support/image-bytes.js';
 import { defaultBundleDir } from '../support/bundle.js';
 import { capturingLogger } from '../support/logger.js';
+import { until } from '../support/wait.js';
 import { writeSimImages } from '../pipeline/helpers.js';
 
 async function testConfig(dir: string): Promise<Config> {
@@ -74,4 +75,30 @@ t.test('huge and tiny images in a folder: refused by code, the daemon runs on an
   await t.rejects(again.trigger(), { code: 'E_CAMERA_READ' }, 'then the non-looping folder ends');
   t.match(second.status().cameras['cam-folder'], { counters: { inspected: 2, errors: 0 }, camera: { stats: { unreadable: 0 } } }, 'the bad files are not read again');
   await second.stop();
+});
+
+t.test('frames of a camera (not files) above images.maxPixels are refused before inspection and counted', async (t) => {
+  const dir = t.testdir();
+  const config = validateConfig(
+    {
+      stateDirectory: join(dir, 'state'),
+      inference: { bundle: await defaultBundleDir(), executionProviders: ['cpu'], warmupRuns: 1 },
+      // 320×240 = 76 800 pixels per frame.
+      images: { maxPixels: 70_000 },
+      cameras: [{ id: 'cam', recipe: 'sim-part', source: { kind: 'sim', width: 320, height: 240, seed: 3 }, trigger: { mode: 'free-run', fps: 0 } }],
+      archive: { saveFrames: 'none' },
+      http: { enabled: false },
+    },
+    'test',
+    { baseDir: dir, env: {} },
+  );
+  const app = new App({ config, logger: capturingLogger('warn').logger });
+  t.teardown(() => app.stop());
+  t.ok((await app.start()).ok);
+  const p = app.pipeline('cam')!;
+  await until(() => (p.counters.errorsByCode.E_IMAGE_TOO_LARGE ?? 0) >= 3, 10_000, '3 refused frames', 10);
+  await app.stop();
+  t.ok((p.counters.errorsByCode.E_IMAGE_TOO_LARGE ?? 0) >= 3, 'refused frames counted by code');
+  t.equal(p.counters.inspected, 0, 'none was inspected');
+  t.match(p.status().lastError, { code: 'E_IMAGE_TOO_LARGE', message: /frame of 320×240 .* refused: above images\.maxPixels 70000/ });
 });
