@@ -18,6 +18,10 @@ export const ErrorCodes = {
   RECIPE_BUNDLE_MISMATCH: 'E_RECIPE_BUNDLE_MISMATCH',
   IMAGE_EMPTY: 'E_IMAGE_EMPTY',
   IMAGE_UNDECODABLE: 'E_IMAGE_UNDECODABLE',
+  /** An image or frame above images.maxPixels (or the binding's hard cap), refused before decoding. */
+  IMAGE_TOO_LARGE: 'E_IMAGE_TOO_LARGE',
+  /** A frame far smaller than the recipe's model input (image-limits.ts MAX_UPSCALE), refused before inspection. */
+  IMAGE_TOO_SMALL: 'E_IMAGE_TOO_SMALL',
   FRAME_INVALID: 'E_FRAME_INVALID',
   CAMERA_OPEN: 'E_CAMERA_OPEN',
   CAMERA_READ: 'E_CAMERA_READ',

@@ -19,6 +19,7 @@ import { mkdir } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import type { Frame } from '../capture/frame.js';
 import { readImageFile } from '../capture/image-io.js';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../capture/image-limits.js';
 import type { Component } from '../component.js';
 import type { ArchiveConfig } from '../config/index.js';
 import { AppError, ErrorCodes, toError } from '../errors.js';
@@ -180,11 +181,14 @@ export class InspectionRecord implements Component {
     return this.#files.path(relative);
   }
 
-  /** The frame saved with an inspection, decoded (8-bit BGR or grey); undefined when none. */
-  async readFrame(id: string): Promise<{ data: Uint8Array; width: number; height: number; channels: 1 | 3 } | undefined> {
+  /**
+   * The frame saved with an inspection, decoded (8-bit BGR or grey); undefined when none.
+   * Its header is checked against `limits` (images.maxPixels) before decoding.
+   */
+  async readFrame(id: string, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<{ data: Uint8Array; width: number; height: number; channels: 1 | 3 } | undefined> {
     const rec = this.get(id);
     if (!rec?.files.frame) return undefined;
-    const mat = await readImageFile(this.filePath(rec.files.frame));
+    const mat = await readImageFile(this.filePath(rec.files.frame), limits);
     try {
       return { data: mat.getData(), width: mat.cols, height: mat.rows, channels: mat.channels === 1 ? 1 : 3 };
     } finally {

@@ -52,6 +52,8 @@ export interface CameraStats {
   skipped: number;
   /** Unusable inputs skipped by the sources (corrupt files...), over all reopens. */
   unreadable: number;
+  /** `unreadable` by error code, for the sources that tell (folder). */
+  unreadableByCode: Record<string, number>;
   /** Reopen attempts after a failure. */
   reopens: number;
   lastFrameAt: number | null;
@@ -65,6 +67,7 @@ export class Camera {
   private readonly counts = { frames: 0, skipped: 0, reopens: 0, lastFrameAt: null as number | null };
   private lastError: CameraStats['lastError'];
   private unreadableClosed = 0;
+  private readonly unreadableByCodeClosed: Record<string, number> = {};
   private source: FrameSource | undefined;
   private seq = 0;
   private readsStarted = 0;
@@ -92,7 +95,8 @@ export class Camera {
 
   get stats(): CameraStats {
     const unreadable = this.unreadableClosed + (this.source?.counters.unreadable ?? 0);
-    return { ...this.counts, unreadable, ...(this.lastError ? { lastError: { ...this.lastError } } : {}) };
+    const unreadableByCode = addCounts({ ...this.unreadableByCodeClosed }, this.source?.counters.unreadableByCode);
+    return { ...this.counts, unreadable, unreadableByCode, ...(this.lastError ? { lastError: { ...this.lastError } } : {}) };
   }
 
   /** Starts the read loop; resolves once the first open attempt has settled (either way). */
@@ -276,6 +280,7 @@ export class Camera {
       this.deps.logger.warn({ camera: this.id, err: toError(e).message }, 'closing camera source failed');
     }
     this.unreadableClosed += source.counters.unreadable;
+    addCounts(this.unreadableByCodeClosed, source.counters.unreadableByCode);
     if (this.source === source) this.source = undefined;
   }
 
@@ -290,4 +295,10 @@ export class Camera {
       this.deps.logger.warn({ camera: this.id, err: toError(e).message }, 'onState listener threw');
     }
   }
+}
+
+/** Adds `more` into `into` by key; returns `into`. */
+function addCounts(into: Record<string, number>, more: Record<string, number> | undefined): Record<string, number> {
+  for (const [k, n] of Object.entries(more ?? {})) into[k] = (into[k] ?? 0) + n;
+  return into;
 }

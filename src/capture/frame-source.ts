@@ -26,6 +26,8 @@ export interface SourceCounters {
   frames: number;
   /** Inputs that could not be turned into a frame and were skipped (corrupt files...). */
   unreadable: number;
+  /** `unreadable` by error code (E_IMAGE_TOO_LARGE, E_IMAGE_UNDECODABLE…), where the source tells. */
+  unreadableByCode?: Record<string, number>;
 }
 
 export interface FrameSource {

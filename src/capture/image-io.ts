@@ -2,33 +2,27 @@
  * Image decoding with named errors, and Mat <-> Frame conversion.
  *
  * OpenCV is lenient in ways that hurt an inspection system: imdecode of an empty buffer
- * aborts the whole process (an uncaught C++ exception in OpenCV 4.6 — measured here), and a
+ * aborts the whole process (an uncaught C++ exception in OpenCV 4.6 — measured here), a
  * truncated JPEG decodes "successfully" with the missing rows filled grey, which would be
- * judged as a defect. So bytes are checked before and after decoding.
+ * judged as a defect, and a small file can declare a huge image that aborts the process
+ * when it leaves OpenCV (image-limits.ts). So bytes are checked before decoding (header,
+ * size, truncation) and the Mat after.
  */
 import { readFile } from 'node:fs/promises';
 import { AppError, ErrorCodes, toError } from '../errors.js';
 import type { Frame } from './frame.js';
+import { readImageHeader, type ImageFormat, type ImageHeader } from './image-header.js';
+import { BINDING_MAX_BYTES, checkPixelLimit, DEFAULT_IMAGE_LIMITS, type ImageLimits } from './image-limits.js';
 import { loadOpenCv, type Mat } from './opencv.js';
 
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const PNG_IEND = Buffer.from('IEND', 'latin1');
 const JPEG_SOS = Buffer.from([0xff, 0xda]);
 const JPEG_EOI = Buffer.from([0xff, 0xd9]);
 
-export type ImageFormat = 'png' | 'jpeg' | 'bmp' | 'tiff' | 'unknown';
-
-export function sniffFormat(bytes: Uint8Array): ImageFormat {
-  const starts = (sig: number[]) => sig.every((b, i) => bytes[i] === b);
-  if (starts(PNG_SIGNATURE)) return 'png';
-  if (starts([0xff, 0xd8, 0xff])) return 'jpeg';
-  if (starts([0x42, 0x4d])) return 'bmp';
-  if (starts([0x49, 0x49, 0x2a, 0x00]) || starts([0x4d, 0x4d, 0x00, 0x2a])) return 'tiff';
-  return 'unknown';
-}
+export { sniffFormat, type ImageFormat } from './image-header.js';
 
 /** Why a file of a known format is incomplete, or undefined when it looks whole. */
-function truncationReason(bytes: Uint8Array, format: ImageFormat): string | undefined {
+function truncationReason(bytes: Uint8Array, format: ImageFormat | undefined): string | undefined {
   const buf = asBuffer(bytes);
   if (format === 'png') {
     // IEND is the mandatory last chunk (PNG spec §11.2.5), normally 8 bytes from the end.
@@ -48,15 +42,22 @@ function truncationReason(bytes: Uint8Array, format: ImageFormat): string | unde
   return undefined;
 }
 
-function checkBytes(bytes: Uint8Array, origin: string): void {
+/**
+ * Everything that can be known before OpenCV sees the bytes: not empty, a format whose header
+ * was read (readImageHeader refuses the others), a size within `limits`, not cut off.
+ */
+function checkImageBytes(bytes: Uint8Array, origin: string, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): ImageHeader {
   if (bytes.length === 0) throw new AppError(ErrorCodes.IMAGE_EMPTY, `${origin}: zero-byte image`);
-  const format = sniffFormat(bytes);
+  const header = readImageHeader(bytes, origin);
+  checkPixelLimit(header.width, header.height, limits, origin);
+  const format = header.format;
   const truncated = truncationReason(bytes, format);
   if (truncated) {
     throw new AppError(ErrorCodes.IMAGE_UNDECODABLE, `${origin}: ${truncated}`, {
       details: { origin, format, reason: 'truncated' },
     });
   }
+  return header;
 }
 
 function checkDecoded(mat: Mat, origin: string): Mat {
@@ -74,12 +75,12 @@ function undecodable(origin: string, thrown: unknown): AppError {
 }
 
 /**
- * Decode PNG/JPEG/BMP/TIFF bytes to an 8-bit Mat: grey stays 1 channel, colour becomes BGR,
+ * Decode PNG/JPEG/BMP/TIFF/WebP/PNM bytes (checkImageBytes first) to an 8-bit Mat: grey stays 1 channel, colour becomes BGR,
  * alpha is dropped and 16-bit images are reduced to their high byte (IMREAD_ANYCOLOR
  * without IMREAD_ANYDEPTH), so every decoded image is already a valid Frame layout.
  */
-export function decodeImage(bytes: Uint8Array, origin: string): Mat {
-  checkBytes(bytes, origin);
+export function decodeImage(bytes: Uint8Array, origin: string, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Mat {
+  checkImageBytes(bytes, origin, limits);
   const cv = loadOpenCv();
   let mat: Mat;
   try {
@@ -90,8 +91,11 @@ export function decodeImage(bytes: Uint8Array, origin: string): Mat {
   return checkDecoded(mat, origin);
 }
 
-/** Read and decode an image file; decoding runs on the libuv pool, off the event loop. */
-export async function readImageFile(path: string): Promise<Mat> {
+/**
+ * Read and decode an image file; decoding runs on the libuv pool, off the event loop.
+ * Its header is checked against `limits` first (E_IMAGE_TOO_LARGE before any decoding).
+ */
+export async function readImageFile(path: string, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<Mat> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -102,7 +106,7 @@ export async function readImageFile(path: string): Promise<Mat> {
       details: { origin: path, reason: 'io' },
     });
   }
-  checkBytes(bytes, path);
+  checkImageBytes(bytes, path, limits);
   const cv = loadOpenCv();
   let mat: Mat;
   try {
@@ -132,6 +136,12 @@ export function matToFrame(mat: Mat, meta: FrameMeta): Frame {
   if (mat.depth !== cv.CV_8U) {
     throw new AppError(ErrorCodes.FRAME_INVALID, `${meta.origin}: only 8-bit frames are supported`, {
       details: { depth: mat.depth, channels: mat.channels },
+    });
+  }
+  // getData() of more than BINDING_MAX_BYTES aborts the process (nan.h assertion).
+  if (mat.rows * mat.cols * mat.channels > BINDING_MAX_BYTES) {
+    throw new AppError(ErrorCodes.IMAGE_TOO_LARGE, `${meta.origin}: ${mat.cols}×${mat.rows}×${mat.channels} frame exceeds ${BINDING_MAX_BYTES} bytes, the most the OpenCV binding can copy`, {
+      details: { origin: meta.origin, width: mat.cols, height: mat.rows },
     });
   }
   let m = mat;

@@ -70,8 +70,8 @@ async function benchImages(dir: string, shots: number, logger: Logger): Promise<
     const train = await listImages(join(dir, 'train', 'good'));
     const test = [...(await listImages(join(dir, 'test', 'good'))), ...(await listImages(join(dir, 'test', 'broken_large')))];
     return {
-      refs: await Promise.all(train.slice(0, shots).map(readImageFile)),
-      frames: await Promise.all(test.slice(0, 32).map(readImageFile)),
+      refs: await Promise.all(train.slice(0, shots).map((p) => readImageFile(p))),
+      frames: await Promise.all(test.slice(0, 32).map((p) => readImageFile(p))),
       source: dir,
     };
   }

@@ -9,6 +9,7 @@
  */
 import { loadOpenCv } from '../capture/opencv.js';
 import { listImageFiles } from '../capture/image-files.js';
+import { DEFAULT_IMAGE_LIMITS } from '../capture/image-limits.js';
 import { AppError, ErrorCodes, ExitCodes, toError } from '../errors.js';
 import { openEngine, type EngineOptions } from '../fewshot/engine.js';
 import { scopedEngine } from '../fewshot/scoped-engine.js';
@@ -56,6 +57,8 @@ export async function calibrateCommand(argv: readonly string[], ctx: CliContext)
 
   const { engineOptions: argEngine, settings } = recipeSettingsFromArgs(values);
   let engineOptions: EngineOptions = argEngine;
+  // images.maxPixels from --config, else the default limit.
+  const limits = values.config !== undefined ? loadCliConfig(ctx, values.config).images : DEFAULT_IMAGE_LIMITS;
   if (values.bundle === undefined && values.config !== undefined) {
     const inference = loadCliConfig(ctx, values.config).inference;
     engineOptions = {
@@ -78,7 +81,7 @@ export async function calibrateCommand(argv: readonly string[], ctx: CliContext)
   }
   const chosen = shots === undefined ? files : files.slice(0, shots);
   ctx.io.err(`calibrate ${id}: ${chosen.length} of ${files.length} images in ${dir}\n`);
-  const refs = await readReferences(chosen);
+  const refs = await readReferences(chosen, limits);
   for (const s of refs.skipped) ctx.io.err(`  skipped ${s.path}: ${s.code}: ${s.message}\n`);
   if (refs.images.length === 0) {
     throw new AppError(ErrorCodes.RECIPE_NO_REFERENCES, `recipe ${id}: no usable reference images in ${dir}${refs.skipped.length ? ` (${refs.skipped.length} unreadable)` : ''}`);

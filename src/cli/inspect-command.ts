@@ -3,7 +3,8 @@
  * Judges image files with a recipe, exactly as the daemon would (same Inspector). Per image:
  * one JSON line on stdout (the Verdict, mask as a file path), `<name>.overlay.png` in --out
  * (default: the current folder) and `<name>.mask.png` for fails. A bad image (zero bytes,
- * truncated, not an image) gives `{path, error: {code, message}}` and the rest go on.
+ * truncated, not an image, above images.maxPixels, far below the model input) gives
+ * `{path, error: {code, message}}` and the rest go on.
  * Exit status: 0 all inspected, 65 (EX_DATAERR) when some inputs were bad.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -103,7 +104,7 @@ export async function inspectCommand(argv: readonly string[], ctx: CliContext): 
       let frame: Frame;
       let inspection: Inspection;
       try {
-        frame = matToFrame(await readImageFile(path), { cameraId: 'cli', seq: i + 1, capturedAt: Date.now(), origin: path });
+        frame = matToFrame(await readImageFile(path, config.images), { cameraId: 'cli', seq: i + 1, capturedAt: Date.now(), origin: path });
         inspection = await inspector.inspectWithMap(frame);
       } catch (e) {
         if (!isBadInput(e)) throw e;

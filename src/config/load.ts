@@ -13,8 +13,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Value } from '@sinclair/typebox/value';
-import { parseDocument } from 'yaml';
-import { AppError, ErrorCodes } from '../errors.js';
+import { LineCounter, parseDocument, visit } from 'yaml';
+import { AppError, ErrorCodes, toError } from '../errors.js';
 import { ConfigSchema, type Config } from './schema.js';
 import { checkSecrets, type SecretEnvironment } from './secrets.js';
 import { collectIssues, type ConfigIssue } from './validate.js';
@@ -58,17 +58,77 @@ function configError(sourceName: string, issues: ConfigIssue[]): AppError {
   );
 }
 
-/** YAML text → plain data; YAML syntax errors (incl. duplicate keys) are E_CONFIG_INVALID. */
+/** Aliases a config may expand; the yaml package's guard against "billion laughs" alias bombs. */
+const MAX_ALIAS_COUNT = 100;
+/** YAML errors listed at most (a deeply nested file gives hundreds, one per level). */
+const MAX_YAML_ISSUES = 10;
+
+/**
+ * YAML text → plain data. Every parser failure is E_CONFIG_INVALID naming the file and line:
+ * syntax errors (incl. duplicate keys), nesting too deep for the parser, and an alias bomb
+ * (yaml's toJS throws a bare ReferenceError for it, which used to end as E_UNEXPECTED, exit
+ * 1, and a systemd restart loop instead of exit 78).
+ */
 export function parseConfigText(text: string, sourceName: string): unknown {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  const lineCounter = new LineCounter();
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, lineCounter });
+  } catch (e) {
+    throw configError(sourceName, [{ path: '(yaml)', message: `cannot be parsed: ${toError(e).message}` }]);
+  }
   if (doc.errors.length > 0) {
-    const issues = doc.errors.map((e) => {
+    const issues = doc.errors.slice(0, MAX_YAML_ISSUES).map((e) => {
       const pos = e.linePos?.[0];
       return { path: pos ? `line ${pos.line}, column ${pos.col}` : '(yaml)', message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '') };
     });
+    if (doc.errors.length > MAX_YAML_ISSUES) issues.push({ path: '(yaml)', message: `and ${doc.errors.length - MAX_YAML_ISSUES} more YAML errors` });
     throw configError(sourceName, issues);
   }
-  return doc.toJS({ maxAliasCount: 100 }) as unknown;
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+  } catch (e) {
+    const bomb = /alias count/i.test(toError(e).message);
+    const at = bomb ? nestedAliasAt(doc, lineCounter) : undefined;
+    throw configError(sourceName, [
+      {
+        path: at ? `line ${at.line}, column ${at.col}` : '(yaml)',
+        message: bomb
+          ? `aliases expand to more than ${MAX_ALIAS_COUNT} nodes (an alias bomb?); write the values out instead of nesting aliases`
+          : `cannot be read: ${toError(e).message}`,
+      },
+    ]);
+  }
+}
+
+/** Where the first alias to a node that itself holds aliases is (how an alias bomb is built); else the first alias. */
+function nestedAliasAt(doc: ReturnType<typeof parseDocument>, lines: LineCounter): { line: number; col: number } | undefined {
+  let first: number | undefined;
+  let nested: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      const offset = node.range?.[0];
+      if (offset === undefined) return visit.SKIP;
+      first ??= offset;
+      const target = node.resolve(doc);
+      let inner = false;
+      if (target) {
+        visit(target, {
+          Alias() {
+            inner = true;
+            return visit.BREAK;
+          },
+        });
+      }
+      if (inner) {
+        nested = offset;
+        return visit.BREAK;
+      }
+      return visit.SKIP;
+    },
+  });
+  const offset = nested ?? first;
+  return offset === undefined ? undefined : lines.linePos(offset);
 }
 
 /** Semantic checks the schema cannot express. Guarded: `value` may be invalid. */

@@ -32,6 +32,7 @@ import { SecretRefSchema } from './secret-ref.js';
 import { MqttConfigSchema } from './mqtt.js';
 import { OpcuaConfigSchema } from './opcua.js';
 import { AssistantConfigSchema } from './assistant.js';
+import { ImagesSchema } from './images.js';
 
 export { SecretRefSchema };
 
@@ -218,6 +219,7 @@ export const ConfigSchema = Type.Object(
     recipes: RecipesSchema,
     cameras: Type.Array(CameraSchema, { minItems: 1 }),
     archive: ArchiveSchema,
+    images: ImagesSchema,
     http: HttpSchema,
     shutdown: ShutdownSchema,
     opcua: OpcuaConfigSchema,

@@ -25,6 +25,7 @@
 import { InspectionRecord } from '../archive/inspection-record.js';
 import { Camera, cameraTrigger } from '../capture/camera.js';
 import { createFrameSource } from '../capture/create-source.js';
+import type { ImageLimits } from '../capture/image-limits.js';
 import { loadOpenCv, type Cv } from '../capture/opencv.js';
 import type { Component } from '../component.js';
 import type { CameraConfig, Config } from '../config/index.js';
@@ -42,7 +43,7 @@ import { SinkFanout, type VerdictSink } from '../publish/sink.js';
 import { Assistant } from '../vlm/assistant/assistant.js';
 import { DialogueService } from '../vlm/assistant/dialogue.js';
 import { StatusReporter, type AppStatus } from './app-status.js';
-import { sourceOptions } from './camera-source.js';
+import { sourceOptions, withDaemonOptions } from './camera-source.js';
 import { CameraController, DaemonController } from './daemon-control.js';
 import { Lifecycle, type LifecycleResult, type LifecycleState } from './lifecycle.js';
 import { LivenessMonitor } from './liveness.js';
@@ -102,6 +103,7 @@ export class App {
       cv,
       intraOpThreads: config.inference.intraOpThreads,
       warmupRuns: config.inference.warmupRuns,
+      imageLimits: config.images,
       logger: child('recipes'),
     });
     const record = new InspectionRecord(config.archive, child('record'));
@@ -111,7 +113,7 @@ export class App {
           executionProviders: config.inference.executionProviders,
           intraOpThreads: config.inference.intraOpThreads,
           logger: child('assistant'),
-          archivedFrame: (id) => record.readFrame(id),
+          archivedFrame: (id) => record.readFrame(id, config.images),
         })
       : undefined;
     const dialogue = assistant ? new DialogueService(config.assistant.dialogue, assistant, child('dialogue')) : undefined;
@@ -127,6 +129,7 @@ export class App {
             recipes,
             recipeId: cam.recipe,
             model: () => engine.model(),
+            imageLimits: config.images,
             ...(assistant ? { decider: assistant } : {}),
           }),
       ),
@@ -140,7 +143,7 @@ export class App {
       { logger: child('sinks'), timeoutMs: config.shutdown.stepTimeoutMs },
     );
 
-    this.#pipelines = config.cameras.map((cam, i) => this.#cameraPipeline(cam, i, env, record, fanout, child));
+    this.#pipelines = config.cameras.map((cam, i) => this.#cameraPipeline(cam, i, env, { stateDirectory: config.stateDirectory, limits: config.images }, record, fanout, child));
     const intervalMs = watchdogIntervalMs(env);
     this.#watchdogMs = intervalMs;
     const watchdog = intervalMs === null ? undefined : new Watchdog({ notifier: this.#notifier, intervalMs, logger: child('watchdog') });
@@ -195,6 +198,7 @@ export class App {
     cam: CameraConfig,
     index: number,
     env: NodeJS.ProcessEnv,
+    daemon: { stateDirectory: string; limits: ImageLimits },
     record: InspectionRecord,
     sinks: SinkFanout,
     child: (component: string, bindings?: Record<string, unknown>) => Logger,
@@ -202,7 +206,7 @@ export class App {
     // Camera log lines carry the camera id themselves.
     const log = child('camera');
     // Resolved once here: a missing secret is a config error at construction, not a reconnect loop.
-    const options = sourceOptions(cam.source, `cameras[${index}].source`, { env });
+    const options = withDaemonOptions(sourceOptions(cam.source, `cameras[${index}].source`, { env }), { cameraId: cam.id, ...daemon });
     const trigger = cameraTrigger(cam.trigger);
     return new CameraPipeline({
       cameraId: cam.id,

@@ -4,7 +4,9 @@
  * are resolved now and put into the URL that OpenCV opens; OpenCvSource redacts them in
  * every description and log line.
  */
+import { join } from 'node:path';
 import type { SourceOptions } from '../capture/create-source.js';
+import type { ImageLimits } from '../capture/image-limits.js';
 import { resolveSecret, type SecretEnvironment, type SourceConfig } from '../config/index.js';
 import { AppError, ErrorCodes } from '../errors.js';
 
@@ -20,4 +22,19 @@ export function sourceOptions(source: SourceConfig, keyPath: string, secrets: Se
   if (username !== undefined) url.username = encodeURIComponent(username);
   if (password !== undefined) url.password = encodeURIComponent(resolveSecret(password, `${keyPath}.password`, secrets));
   return { ...rest, url: url.toString() };
+}
+
+/** Where a folder camera keeps its replay position: <stateDirectory>/sources/<camera id>.position.json. */
+export function folderPositionFile(stateDirectory: string, cameraId: string): string {
+  return join(stateDirectory, 'sources', `${cameraId}.position.json`);
+}
+
+/**
+ * What the daemon adds to a camera's source options beyond its config: the image limits for
+ * the sources that decode files (folder, sim references) and the folder's position file.
+ */
+export function withDaemonOptions(options: SourceOptions, daemon: { cameraId: string; stateDirectory: string; limits: ImageLimits }): SourceOptions {
+  if (options.kind === 'folder') return { ...options, limits: daemon.limits, positionFile: folderPositionFile(daemon.stateDirectory, daemon.cameraId) };
+  if (options.kind === 'sim') return { ...options, limits: daemon.limits };
+  return options;
 }

@@ -15,6 +15,7 @@ import type { Inspector } from '../fewshot/inspector.js';
 import type { CameraControl, CameraSnapshot, DaemonControl } from '../publish/control.js';
 import type { RecipeBook } from '../fewshot/recipe/recipe-book.js';
 import type { CameraState } from '../capture/camera.js';
+import { checkPixelLimit, type ImageLimits } from '../capture/image-limits.js';
 
 /** Who may overrule the judge after it decided (the assistant's LLM policy). */
 export interface VerdictDecider {
@@ -30,6 +31,8 @@ export interface CameraControllerOptions {
   readonly recipeId: string;
   /** The loaded bundle's id and version ('' before the engine started). */
   readonly model: () => { id: string; version: string };
+  /** images.maxPixels: live frames above it are refused before inspection (E_IMAGE_TOO_LARGE). */
+  readonly imageLimits: ImageLimits;
   readonly decider?: VerdictDecider;
 }
 
@@ -55,6 +58,9 @@ export class CameraController implements CameraControl, FrameInspector {
 
   /** The pipeline's inspection: the active recipe's judge, then the decider if any. */
   async inspect(frame: Frame): Promise<Verdict> {
+    // Files were checked on their header already; live frames (device, URL) are checked
+    // here, before any work is spent on them. Refusals count as errors by code.
+    checkPixelLimit(frame.width, frame.height, this.#opts.imageLimits, frame.origin, 'frame');
     const verdict = await this.inspector().inspect(frame);
     return this.#opts.decider ? this.#opts.decider.decide(frame, verdict) : verdict;
   }

@@ -5,6 +5,7 @@
 import * as ort from 'onnxruntime-node';
 import type { Frame } from '../capture/frame.js';
 import { frameToMat } from '../capture/image-io.js';
+import { checkModelScale } from '../capture/image-limits.js';
 import type { Cv, Mat } from '../capture/opencv.js';
 import { AppError, ErrorCodes, toError } from '../errors.js';
 import type { EncoderInputSpec, TapSpec } from './bundle-manifest.js';
@@ -84,6 +85,8 @@ export class Encoder {
     const mat = isMat(image) ? image : frameToMat(image);
     channelsOf(mat);
     const crop = cropFor(this.input.resize, mat.cols, mat.rows, size.width, size.height);
+    // A frame far below the input size (a 1×1 image) would be judged on interpolation.
+    checkModelScale(crop, size, isMat(image) ? 'image' : image.origin);
     if (crop.width === size.width && crop.height === size.height && crop.x === 0 && crop.y === 0) return { mat, crop };
     return { mat: this.resize(mat, crop, size), crop };
   }

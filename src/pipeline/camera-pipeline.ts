@@ -81,6 +81,7 @@ export class CameraPipeline {
   readonly #publishing = new Set<Promise<void>>();
   readonly #timings: RollingWindow;
   readonly #counts = { frames: 0, inspected: 0, passed: 0, failed: 0, errors: 0 };
+  readonly #errorsByCode: Record<string, number> = {};
   #completed = 0;
   #inFlight = false;
   #triggersPending = 0;
@@ -181,7 +182,7 @@ export class CameraPipeline {
     const c = this.#counts;
     return {
       frames: c.frames, inspected: c.inspected, passed: c.passed, failed: c.failed,
-      dropped: this.#slot.dropped, errors: c.errors,
+      dropped: this.#slot.dropped, errors: c.errors, errorsByCode: { ...this.#errorsByCode },
     };
   }
 
@@ -250,6 +251,8 @@ export class CameraPipeline {
     const err = toError(e);
     const code = (err as { code?: unknown }).code;
     this.#counts.errors++;
+    const key = typeof code === 'string' ? code : ErrorCodes.UNEXPECTED;
+    this.#errorsByCode[key] = (this.#errorsByCode[key] ?? 0) + 1;
     this.#lastError = { ...(typeof code === 'string' ? { code } : {}), message: err.message, at: Date.now() };
     this.#errorLog.log('warn', { camera: this.cameraId, seq: entry.frame.seq, origin: entry.frame.origin, code, err, errors: this.#counts.errors }, message);
     entry.outcome.reject(err);

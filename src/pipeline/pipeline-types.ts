@@ -57,6 +57,8 @@ export interface PipelineCounters {
   dropped: number;
   /** Frames whose inspection threw, or whose verdict could not be recorded (counted and skipped). */
   errors: number;
+  /** `errors` by error code (E_IMAGE_TOO_SMALL, E_IMAGE_TOO_LARGE, E_FRAME_INVALID…; E_UNEXPECTED without one). */
+  errorsByCode: Record<string, number>;
 }
 
 export interface PipelineStatus {

@@ -1,11 +1,12 @@
 import t from 'tap';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { loadOpenCv } from '../../src/capture/opencv.js';
 import { FolderSource } from '../../src/capture/folder-source.js';
 import { naturalCompare, truthLabelForPath } from '../../src/capture/image-files.js';
 import type { Frame } from '../../src/capture/frame.js';
 import type { CaptureLogger } from '../../src/capture/frame-source.js';
+import { realPalettePng } from '../support/image-bytes.js';
 
 const cv = loadOpenCv();
 
@@ -131,4 +132,74 @@ t.test('labelled replay from the MVTec layout', async (t) => {
 
 t.test('natural order', async (t) => {
   t.same(['a10', 'a2', 'a1', 'B3', 'img_02'].sort(naturalCompare), ['a1', 'a2', 'a10', 'B3', 'img_02']);
+});
+
+t.test('a huge image is skipped before decoding and counted by code; a 1×1 image is a frame (too small is the inspector\'s call)', async (t) => {
+  const dir = t.testdir({ 'a1.png': png(1), 'a2-huge.png': realPalettePng(20000, 20000), 'a3-dot.png': realPalettePng(1, 1), 'a4.png': png(4), 'a5.txt.png': 'text' });
+  const { logger, warnings } = recordingLogger();
+  const source = new FolderSource({ kind: 'folder', path: dir, loop: false }, { cameraId: 'cam', logger });
+  await source.open();
+  const frames = await readAll(source);
+  t.same(frames.map((f) => basename(f.origin)), ['a1.png', 'a3-dot.png', 'a4.png']);
+  t.same(source.counters.unreadableByCode, { E_IMAGE_TOO_LARGE: 1, E_IMAGE_UNDECODABLE: 1 });
+  t.match(warnings[0], { code: 'E_IMAGE_TOO_LARGE', file: join(dir, 'a2-huge.png'), err: /20000×20000/ });
+  const strict = new FolderSource({ kind: 'folder', path: dir, loop: false, limits: { maxPixels: 100 } }, { cameraId: 'cam', logger });
+  await strict.open();
+  t.same((await readAll(strict)).map((f) => basename(f.origin)), ['a3-dot.png'], 'the configured limit applies (16×12 > 100 pixels)');
+});
+
+t.test('the position survives a restart: resume after the last file read, not from the first', async (t) => {
+  const dir = t.testdir({ replay: { 'img1.png': png(1), 'img2.png': png(2), 'img3.png': png(3), 'img10.png': png(10) }, state: {} });
+  const folder = join(dir, 'replay');
+  const positionFile = join(dir, 'state', 'sources', 'cam.position.json');
+  const { logger } = recordingLogger();
+  const make = (loop = false) => new FolderSource({ kind: 'folder', path: folder, loop, positionFile }, { cameraId: 'cam', logger });
+
+  const first = make();
+  await first.open();
+  t.equal((await first.read())?.data[0], 1);
+  t.equal((await first.read())?.data[0], 2);
+  t.same(JSON.parse(readFileSync(positionFile, 'utf8')), { folder, last: 'img2.png' }, 'saved before decoding: the name of the file read');
+  await first.close();
+
+  const second = make();
+  await second.open();
+  t.same((await readAll(second)).map((f) => f.data[0]), [3, 10], 'the restart goes on after img2.png');
+  await second.close();
+
+  const third = make();
+  await third.open();
+  t.equal(await third.read(), null, 'loop: false stays at its end after a restart');
+  writeFileSync(join(folder, 'img11.png'), png(11));
+  writeFileSync(join(folder, 'img0.png'), png(0));
+  const fourth = make();
+  await fourth.open();
+  t.same((await readAll(fourth)).map((f) => f.data[0]), [11], 'a file added after the position is read; one sorting before it is not');
+
+  const looping = make(true);
+  await looping.open();
+  t.same((await readAll(looping, 3)).map((f) => f.data[0]), [0, 1, 2], 'loop: true at the end starts again at the first file');
+
+  rmSync(join(folder, 'img2.png'));
+  writeFileSync(positionFile, JSON.stringify({ folder, last: 'img2.png' }));
+  const gone = make();
+  await gone.open();
+  t.equal((await gone.read())?.data[0], 3, 'the saved file was deleted: natural order still finds the next one');
+});
+
+t.test('a position that is unusable or of another folder means the first file; failing to save it is not fatal', async (t) => {
+  const dir = t.testdir({ replay: { 'a.png': png(1), 'b.png': png(2) }, 'pos.json': '{not json', 'other.json': JSON.stringify({ folder: '/elsewhere', last: 'a.png' }), blocker: 'a file, not a folder' });
+  const folder = join(dir, 'replay');
+  const { logger, warnings } = recordingLogger();
+  const open = async (positionFile: string) => {
+    const s = new FolderSource({ kind: 'folder', path: folder, loop: false, positionFile }, { cameraId: 'cam', logger });
+    await s.open();
+    return s;
+  };
+  t.equal((await (await open(join(dir, 'pos.json'))).read())?.data[0], 1, 'corrupt position');
+  t.match(warnings.at(-1), { problem: /not JSON/ });
+  t.equal((await (await open(join(dir, 'other.json'))).read())?.data[0], 1, 'position of another folder');
+  const unsaved = await open(join(dir, 'blocker', 'pos.json'));
+  t.same((await readAll(unsaved)).map((f) => f.data[0]), [1, 2], 'frames still flow');
+  t.equal(warnings.filter((w) => w.positionFile !== undefined).length, 1, 'one warning for the failing saves, not one per file');
 });

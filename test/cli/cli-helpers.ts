@@ -1,11 +1,13 @@
 /**
  * In-process CLI runs: a CliContext whose stdout/stderr are kept, and a temp config that
- * points at the real default bundle.
+ * points at the real default bundle; and the real process (src/main.ts through tap's loader).
  */
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CliContext } from '../../src/cli/cli-context.js';
 import { defaultBundleDir, silentLogger } from '../pipeline/helpers.js';
+import { REPO_ROOT } from '../support/bundle.js';
 
 export function captureIO(cwd?: string): { ctx: CliContext; out: () => string; err: () => string; lines: () => Record<string, any>[] } {
   let out = '';
@@ -48,4 +50,27 @@ shutdown:
 ${extra}`,
   );
   return path;
+}
+
+/** How tap runs TypeScript here (its loader is in our execArgv); null when not under tap. */
+export function tsLoaderArgs(): string[] | null {
+  const arg = process.execArgv.find((a) => a.includes('@tapjs/typescript'));
+  if (!arg) return null;
+  return arg.startsWith('--import=') ? [arg] : ['--import', arg];
+}
+
+/** `anomalygpt-edge ARGS` as a real child process (needs tsLoaderArgs()). */
+export function cliProcess(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const loader = tsLoaderArgs()!;
+  const { NODE_OPTIONS: _drop, ...inherited } = process.env;
+  const child = spawn(process.execPath, [...loader, join(REPO_ROOT, 'src', 'main.ts'), ...args], {
+    env: { ...inherited, TS_NODE_TRANSPILE_ONLY: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  child.stderr.on('data', (c) => (stderr += c));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, stdout: () => stdout, stderr: () => stderr };
 }

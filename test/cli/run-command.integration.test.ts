@@ -1,13 +1,12 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CliContext } from '../../src/cli/cli-context.js';
 import { runCommand } from '../../src/cli/run-command.js';
 import type { App } from '../../src/daemon/app.js';
-import { capturingLogger, defaultBundleDir, fakeSystemd, REPO_ROOT, until } from '../pipeline/helpers.js';
-import { captureIO, writeTestConfig } from './cli-helpers.js';
+import { capturingLogger, defaultBundleDir, fakeSystemd, until } from '../pipeline/helpers.js';
+import { captureIO, cliProcess as cli, tsLoaderArgs, writeTestConfig } from './cli-helpers.js';
 
 t.test('run: READY, verdicts, SIGTERM → graceful stop and exit 0 (in-process)', async (t) => {
   const dir = t.testdir();
@@ -53,28 +52,6 @@ t.test('run: a bad config is E_CONFIG_INVALID; a broken bundle exits 1 naming th
   t.equal(await runCommand(['--config', config], io.ctx, { daemonLogger: () => logger, signals: new EventEmitter() }), 78);
   t.match(io.err(), /engine failed to start: E_BUNDLE_CHECKSUM: bundle mobilenetv2-nsfwjs: encoder\.onnx fails its sha256/);
 });
-
-/** How tap runs TypeScript here (its loader is in our execArgv); null when not under tap. */
-function tsLoaderArgs(): string[] | null {
-  const arg = process.execArgv.find((a) => a.includes('@tapjs/typescript'));
-  if (!arg) return null;
-  return arg.startsWith('--import=') ? [arg] : ['--import', arg];
-}
-
-function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const loader = tsLoaderArgs()!;
-  const { NODE_OPTIONS: _drop, ...inherited } = process.env;
-  const child = spawn(process.execPath, [...loader, join(REPO_ROOT, 'src', 'main.ts'), ...args], {
-    env: { ...inherited, TS_NODE_TRANSPILE_ONLY: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c) => (stdout += c));
-  child.stderr.on('data', (c) => (stderr += c));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, stdout: () => stdout, stderr: () => stderr };
-}
 
 t.test('the real process: SIGTERM stops it cleanly; exit codes 78 and 64', { skip: tsLoaderArgs() ? false : 'not run by tap (no TypeScript loader to start src/main.ts with)' }, async (t) => {
   const dir = t.testdir();

@@ -146,6 +146,7 @@ t.test('inference errors are counted and skipped; a throwing sink does not stop 
   t.equal(c.inspected, inspector.seen.length - c.errors);
   t.same(rec.seqs, inspector.seen.filter((s) => s % 3 !== 0), 'the good sink got every verdict');
   t.match(pipeline.status().lastError, { code: 'E_FRAME_INVALID' });
+  t.same(c.errorsByCode, { E_FRAME_INVALID: c.errors }, 'errors counted by code');
   t.equal(lines.filter((l) => l.msg === 'inspection failed; frame skipped').length, 1, 'inference errors are logged rate-limited');
   t.equal(lines.filter((l) => l.msg === 'sink failed to publish a verdict').length, 1);
 });

@@ -11,6 +11,7 @@ import type { Frame } from '../frame.js';
 import type { FrameSource, SourceContext, SourceCounters } from '../frame-source.js';
 import { listImageFiles } from '../image-files.js';
 import { matToFrame, readImageFile } from '../image-io.js';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../image-limits.js';
 import { loadOpenCv, type Mat } from '../opencv.js';
 import { injectDefect, type DefectKind } from './defects.js';
 import { estimatePartMask } from './part-mask.js';
@@ -26,6 +27,8 @@ export interface SimSourceOptions {
   /** Probability in [0, 1] that a frame carries a defect. */
   readonly defectRate: number;
   readonly seed: number;
+  /** Reference files above the pixel limit are skipped before decoding. Default DEFAULT_IMAGE_LIMITS. */
+  readonly limits?: ImageLimits;
 }
 
 export interface SimRender {
@@ -87,7 +90,7 @@ export class SimSource implements FrameSource {
     const mats: Mat[] = [];
     for (const file of chosen) {
       try {
-        mats.push(coverResize(await readImageFile(file), this.options.width, this.options.height));
+        mats.push(coverResize(await readImageFile(file, this.options.limits ?? DEFAULT_IMAGE_LIMITS), this.options.width, this.options.height));
       } catch (e) {
         this.counters.unreadable++;
         this.ctx.logger.warn(

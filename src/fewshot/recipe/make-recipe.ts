@@ -6,9 +6,11 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { decodeImage } from '../../capture/image-io.js';
+import { checkModelScale, DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../../capture/image-limits.js';
 import type { Cv, Mat } from '../../capture/opencv.js';
 import { AppError, ErrorCodes, isAppError } from '../../errors.js';
 import type { Engine } from '../engine.js';
+import { cropFor } from '../preprocess.js';
 import { deriveBoundary } from '../../judge/boundary.js';
 import { calibrate, type Progress } from './calibrate.js';
 import { recipeVersion, type Recipe } from './recipe.js';
@@ -20,12 +22,12 @@ export interface ReferenceSet {
   readonly skipped: { path: string; code: string; message: string }[];
 }
 
-export async function readReferences(paths: readonly string[]): Promise<ReferenceSet> {
+export async function readReferences(paths: readonly string[], limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<ReferenceSet> {
   const out: ReferenceSet = { images: [], references: [], skipped: [] };
   for (const path of paths) {
     try {
       const bytes = await readFile(path);
-      out.images.push(decodeImage(bytes, path));
+      out.images.push(decodeImage(bytes, path, limits));
       out.references.push({ name: basename(path), sha256: createHash('sha256').update(bytes).digest('hex') });
     } catch (e) {
       if (!isAppError(e) && !(e instanceof Error && 'code' in e)) throw e;
@@ -48,6 +50,11 @@ export async function makeRecipe(
     throw new AppError(ErrorCodes.RECIPE_NO_REFERENCES, `recipe ${id}: no usable reference images${refs.skipped.length ? ` (${refs.skipped.length} unreadable)` : ''}`);
   }
   const input = resolveInputSize(settings.input, refs.images[0], engine.inputSpec.sizeMultiple);
+  // Before the (long) calibration: a reference far below the input size would teach the bank blur.
+  refs.images.forEach((img, i) => {
+    const view = cropFor(engine.inputSpec.resize, img.cols, img.rows, input.width, input.height);
+    checkModelScale(view, input, `recipe ${id}: reference ${refs.references[i]?.name ?? i + 1}`);
+  });
   const cal = await calibrate(cv, refs.images, engine.encoder, engine.taps, engine.openSession, { ...settings, input, seed }, progress);
   const boundary = deriveBoundary(cal);
   return {

@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ImageLimits } from '../../capture/image-limits.js';
 import type { Cv } from '../../capture/opencv.js';
 import type { CameraConfig } from '../../config/index.js';
 import { AppError, ErrorCodes, isAppError } from '../../errors.js';
@@ -29,6 +30,8 @@ export interface RecipeBookOptions {
   readonly intraOpThreads: number;
   /** One warm-up inspection per recipe when > 0 (opens the scorer graph before READY). */
   readonly warmupRuns: number;
+  /** images.maxPixels, for the reference files of a simulated camera calibrated at start. */
+  readonly imageLimits?: ImageLimits;
   readonly logger: Logger;
 }
 
@@ -165,6 +168,7 @@ export class RecipeBook implements Component {
       const recipe = await calibrateSimRecipe(this.#opts.cv(), this.#opts.engine(), id, sim.source, {
         intraOpThreads: this.#opts.intraOpThreads,
         logger,
+        ...(this.#opts.imageLimits ? { limits: this.#opts.imageLimits } : {}),
       });
       const path = await saveRecipe(directory, recipe);
       logger.info(

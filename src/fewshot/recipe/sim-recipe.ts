@@ -6,6 +6,7 @@
  * while the part type (fixed by the seed) is the same one the camera shows.
  */
 import { createHash } from 'node:crypto';
+import type { ImageLimits } from '../../capture/image-limits.js';
 import type { Cv } from '../../capture/opencv.js';
 import { SimSource } from '../../capture/sim/sim-source.js';
 import type { SimSourceConfig } from '../../config/index.js';
@@ -26,10 +27,10 @@ export async function calibrateSimRecipe(
   engine: Engine,
   id: string,
   source: SimSourceConfig,
-  options: { intraOpThreads: number; logger: Logger; count?: number },
+  options: { intraOpThreads: number; logger: Logger; count?: number; limits?: ImageLimits },
 ): Promise<Recipe> {
   const count = options.count ?? SIM_REFERENCE_COUNT;
-  const sim = new SimSource(source, { cameraId: `calibrate-${id}`, logger: options.logger });
+  const sim = new SimSource(options.limits ? { ...source, limits: options.limits } : source, { cameraId: `calibrate-${id}`, logger: options.logger });
   await sim.open();
   const scoped = scopedEngine(engine, options, options.logger);
   try {
