@@ -86,7 +86,12 @@ if (!force && existsSync(BINARY) && existsSync(STAMP) && readFileSync(STAMP, 'ut
 // The package's own node-gyp (a dependency of it), as its install script would have run it.
 const nodeGyp = createRequire(join(PKG, 'package.json')).resolve('node-gyp/bin/node-gyp.js');
 log(`building the binding with node-gyp (≈ 3 min on 2 cores; JOBS=${process.env.JOBS ?? '1'})`);
-const built = spawnSync(process.execPath, [nodeGyp, 'rebuild'], { cwd: PKG, stdio: 'inherit', env: process.env });
+// Headers of the running Node: npm passes its `nodedir` setting (here /usr) to scripts, but run
+// by hand node-gyp would try to download them, and no internet is reachable.
+const env = { ...process.env };
+const prefix = dirname(dirname(process.execPath));
+if (!env.npm_config_nodedir && existsSync(join(prefix, 'include/node/node.h'))) env.npm_config_nodedir = prefix;
+const built = spawnSync(process.execPath, [nodeGyp, 'rebuild'], { cwd: PKG, stdio: 'inherit', env });
 if (built.status !== 0) fail(`node-gyp rebuild failed (${built.status ?? built.signal})`);
 if (!existsSync(BINARY)) fail(`node-gyp finished but ${BINARY} is missing`);
 writeFileSync(STAMP, text);
