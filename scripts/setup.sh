@@ -22,7 +22,8 @@ export JOBS=max
 export ONNXRUNTIME_NODE_INSTALL=skip
 
 # openssl: the tests make their own TLS certificates for the MQTT and OPC UA security tests.
-packages=(libopencv-dev mosquitto openssl)
+# patch: npm ci's postinstall patches the OpenCV binding's source before building it (patches/).
+packages=(libopencv-dev mosquitto openssl patch)
 # export/ (the Python export package, models/README.md): pinned by Debian 12's versions, see export/requirements.txt.
 [[ "${1:-}" == "--with-export-tools" ]] && packages+=(python3-torch python3-onnx python3-numpy python3-sentencepiece python3-pil python3-jsonschema)
 missing=()
@@ -42,7 +43,7 @@ else
   log "system packages present"
 fi
 
-log "npm ci (builds the OpenCV binding, ~3 min on 2 cores)"
+log "npm ci (its postinstall patches and builds the OpenCV binding, ~3 min on 2 cores; patches/README.md)"
 npm ci --no-audit --no-fund
 log "npm run build"
 npm run build

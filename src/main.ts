@@ -49,17 +49,15 @@ async function main(argv: string[]): Promise<number> {
   return HELP.has(command) ? ExitCodes.OK : ExitCodes.USAGE;
 }
 
-/**
- * Leave with process.exit once stdout and stderr are flushed. A natural exit lets V8 tear the
- * isolate down while opencv4nodejs Mats are still being finalised, which sporadically crashes
- * (SIGSEGV in AdjustAmountOfExternalAllocatedMemory; gdb: cv::Mat::release ←
- * IsolateData::~IsolateData) after all the work succeeded.
- */
-function exitWith(code: number): void {
-  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
-}
-
-main(process.argv.slice(2)).then(exitWith, (e: unknown) => {
-  process.stderr.write(`anomalygpt-edge: ${describeError(e)}\n`);
-  exitWith(exitCodeFor(e));
-});
+// A natural exit: Node flushes stdout and stderr before it leaves. No process.exit() here: it
+// used to skip V8's teardown because opencv4nodejs reported Mat memory to V8 from finalisers,
+// which crashed the process (issue 9); the binding is patched instead (patches/README.md).
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`anomalygpt-edge: ${describeError(e)}\n`);
+    process.exitCode = exitCodeFor(e);
+  },
+);
