@@ -1,17 +1,26 @@
 /**
- * The server's certificate manager, with one addition: every client certificate it refuses is
- * logged with its SHA-1 thumbprint — the line an integrator looks for when a PLC cannot
- * connect, and the argument `anomalygpt-edge opcua trust` takes. node-opcua keeps the refused
- * certificate in `<pki>/rejected` but says nothing itself. `verifyCertificateAsync` is the
- * hook node-opcua-pki documents for subclasses.
+ * The server's certificate manager, with two additions:
+ * - every client certificate it refuses is logged with its SHA-1 thumbprint — the line an
+ *   integrator looks for when a PLC cannot connect, and the argument `anomalygpt-edge opcua
+ *   trust` takes. node-opcua keeps the refused certificate in `<pki>/rejected` but says nothing;
+ * - a verification first re-reads the stores when the trusted folder changed since the last
+ *   look, so `opcua trust` / `opcua reject` (another process moving a file) take effect on the
+ *   next connection attempt even when file-system events are late or lost — seen on a loaded machine, and documented
+ *   by node-opcua-pki for NFS and containers (its `reloadCertificates()` exists for exactly
+ *   this). At most one reload per second, so refused clients cannot make it rescan in a loop.
+ * `verifyCertificateAsync` is the hook node-opcua-pki documents for subclasses.
  */
 import { createHash } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import { OPCUACertificateManager, type OPCUACertificateManagerOptions } from 'node-opcua';
 
 type Verify = OPCUACertificateManager['verifyCertificate'];
 
 export class RefusalLoggingCertificateManager extends OPCUACertificateManager {
   readonly #onRefused: (thumbprint: string, status: string) => void;
+  /** The trusted folder's file names at the last look (undefined: not looked yet). */
+  #trustedNames: string | undefined;
+  #lastReload = 0;
 
   constructor(options: OPCUACertificateManagerOptions, onRefused: (thumbprint: string, status: string) => void) {
     super(options);
@@ -19,12 +28,26 @@ export class RefusalLoggingCertificateManager extends OPCUACertificateManager {
   }
 
   protected override async verifyCertificateAsync(certificate: Parameters<Verify>[0], options: NonNullable<Parameters<Verify>[1]>): ReturnType<Verify> {
+    // A change of the trusted folder (trust or reject by another process) is read before the
+    // verdict on the certificate, whichever way it went.
+    if (await this.#trustListChanged()) await this.reloadCertificates();
     const status = await super.verifyCertificateAsync(certificate, options);
     if (String(status) !== 'Good') {
       const der = Array.isArray(certificate) ? certificate[0] : certificate;
       this.#onRefused(createHash('sha1').update(leafCertificate(der)).digest('hex'), String(status));
     }
     return status;
+  }
+
+  /** Whether the trusted folder's files differ from the last look (a reload at most once a second). */
+  async #trustListChanged(): Promise<boolean> {
+    const now = Date.now();
+    if (now - this.#lastReload < 1000) return false;
+    const names = (await readdir(this.trustedFolder).catch(() => [] as string[])).sort().join('\n');
+    const changed = this.#trustedNames !== undefined && names !== this.#trustedNames;
+    this.#trustedNames = names;
+    if (changed) this.#lastReload = now;
+    return changed;
   }
 }
 
