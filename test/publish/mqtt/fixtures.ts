@@ -270,7 +270,7 @@ export async function spawnPublisher(args: { config: MqttConfig; stateDirectory:
   const child = spawn(process.execPath, [...loader, script, JSON.stringify(args)], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  await until(() => out.includes('connected\n') || child.exitCode !== null, 20_000, 'child publisher connected');
+  await until(() => out.includes('connected\n') || child.exitCode !== null, 60_000, 'child publisher connected');
   if (child.exitCode !== null) throw new Error(`child publisher exited with ${child.exitCode}`);
   return { child, output: () => out };
 }
