@@ -28,6 +28,7 @@ import { createFrameSource } from '../capture/create-source.js';
 import { loadOpenCv, type Cv } from '../capture/opencv.js';
 import type { Component } from '../component.js';
 import type { CameraConfig, Config } from '../config/index.js';
+import { DialogueService } from '../dialogue/dialogue-service.js';
 import { EngineComponent } from '../fewshot/engine-component.js';
 import { RecipeBook, recipeNeeds } from '../fewshot/recipe/recipe-book.js';
 import { dialogueRoutes } from '../http/dialogue-routes.js';
@@ -40,10 +41,10 @@ import { MqttPublisher } from '../publish/mqtt/mqtt-publisher.js';
 import { OpcuaOutput } from '../publish/opcua/opcua-output.js';
 import { SinkFanout, type VerdictSink } from '../publish/sink.js';
 import { Assistant } from '../vlm/assistant/assistant.js';
-import { DialogueService } from '../vlm/assistant/dialogue.js';
 import { StatusReporter, type AppStatus } from './app-status.js';
 import { sourceOptions } from './camera-source.js';
 import { CameraController, DaemonController } from './daemon-control.js';
+import { LlmConversations, llmAssistantInfo } from './llm-conversations.js';
 import { Lifecycle, type LifecycleResult, type LifecycleState } from './lifecycle.js';
 import { LivenessMonitor } from './liveness.js';
 import { SdNotifier, Watchdog, watchdogIntervalMs } from './sd-notify.js';
@@ -114,7 +115,7 @@ export class App {
           archivedFrame: (id) => record.readFrame(id),
         })
       : undefined;
-    const dialogue = assistant ? new DialogueService(config.assistant.dialogue, assistant, child('dialogue')) : undefined;
+    const dialogue = assistant ? new DialogueService(config.assistant.dialogue, new LlmConversations(assistant), child('dialogue')) : undefined;
 
     // What OPC UA / MQTT may do to the cameras (trigger, select a recipe, read health), and
     // what each pipeline inspects with (the active recipe, then the assistant's policy).
@@ -171,7 +172,9 @@ export class App {
           logger: child('http'),
           routes: [
             statusRoutes({ isReady: () => this.#ready, status: () => this.status() }),
-            ...(assistant && dialogue ? [dialogueRoutes(assistant, dialogue)] : []),
+            ...(assistant && dialogue
+              ? [dialogueRoutes(dialogue, { assistant: () => llmAssistantInfo(assistant), llmVerdict: (id) => assistant.verdictFor(id) })]
+              : []),
           ],
         })
       : undefined;
