@@ -47,7 +47,7 @@ export interface Previous {
   readonly allCameras?: boolean;
 }
 
-const ALL_TERMS = ALL_CAMERAS.map(term);
+const ALL_CAMERA_TERMS = ALL_CAMERAS.map(term);
 
 /** A configured camera the question names as a word ("cam2", "line-2/top"), other than by typo. */
 function namedCamera(question: string, cameras: readonly string[]): string | undefined {
@@ -66,7 +66,7 @@ export function composeAnswer(question: string, inspection: RecordedInspection, 
   const f = new FactSheet();
   if (match.topics.length === 0) return { text: unknownAnswer(match.future), topic: 'unknown', topics: [], facts: [] };
   if (match.topics[0] === 'help') return { text: helpAnswer(), topic: 'help', topics: ['help'], facts: [] };
-  let all = words(rest).some((w) => ALL_TERMS.some((t) => matchesTerm(w, t, () => true)));
+  let all = words(rest).some((w) => ALL_CAMERA_TERMS.some((t) => matchesTerm(w, t, () => true)));
   let scope = named;
   // A bare follow-up of counts ("and yesterday?") keeps the previous counts' camera scope.
   if (match.followUp && !named && !all && previous?.topic === 'counts') {

@@ -24,6 +24,8 @@ const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 export class GroundedConversation implements Askable {
   readonly #turns: Turn[] = [];
   #previous: Previous | undefined;
+  /** One answer at a time per conversation, so turns and follow-ups keep their order. */
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly inspection: RecordedInspection,
@@ -35,7 +37,13 @@ export class GroundedConversation implements Askable {
     return this.#turns;
   }
 
-  async ask(question: string, opts: AskOptions = {}): Promise<AskResult> {
+  ask(question: string, opts: AskOptions = {}): Promise<AskResult> {
+    const next = this.#queue.then(() => this.#answer(question, opts));
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async #answer(question: string, opts: AskOptions): Promise<AskResult> {
     const t0 = performance.now();
     const composed = composeAnswer(question, this.inspection, this.deps, this.#previous);
     const composeMs = performance.now() - t0;
