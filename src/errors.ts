@@ -44,6 +44,8 @@ export const ErrorCodes = {
   CONVERSATION_UNKNOWN: 'E_CONVERSATION_UNKNOWN',
   /** Too many answers being generated or queued (assistant.dialogue.maxConcurrent / maxQueued). */
   LLM_BUSY: 'E_LLM_BUSY',
+  /** A request only a language model can answer (the LLM verdict) while none is loaded (assistant.enabled false). */
+  LLM_UNAVAILABLE: 'E_LLM_UNAVAILABLE',
   /** A malformed request to the HTTP API (body, JSON, field). */
   REQUEST_INVALID: 'E_REQUEST_INVALID',
   /** No such HTTP route or resource. */

@@ -27,7 +27,7 @@ import type { Verdict } from '../judge/verdict.js';
 import type { Logger } from '../log.js';
 import { RateLimitedLog } from '../util/rate-limited-log.js';
 import { RecordFiles, encodeJpeg } from './record-files.js';
-import { historyQuery, type HistoryFilter, type HistoryPage } from './record-queries.js';
+import { countsQuery, historyQuery, judgeScoresQuery, oldestCaptureQuery, type CameraCounts, type HistoryFilter, type HistoryPage, type JudgeScore } from './record-queries.js';
 import { SELECT_COLUMNS, inspectionOf, rowOf, type Eviction, type RecordedInspection, type StoredRow, type WriterState } from './record-schema.js';
 import { RecordWriter } from './record-writer.js';
 
@@ -174,6 +174,21 @@ export class InspectionRecord implements Component {
   /** Newest first, filtered, paged by seq (`before`): never loads more than `limit` rows. */
   history(filter: HistoryFilter = {}): HistoryPage {
     return historyQuery(this.#read(), filter);
+  }
+
+  /** Inspected / passed / failed per camera over a filter (an aggregate query: no rows loaded). */
+  counts(filter: HistoryFilter = {}): CameraCounts[] {
+    return countsQuery(this.#read(), filter);
+  }
+
+  /** The judge's score and boundary of the newest matching rows (newest first, ≤ 500). */
+  judgeScores(filter: HistoryFilter = {}): JudgeScore[] {
+    return judgeScoresQuery(this.#read(), filter);
+  }
+
+  /** The oldest capture time still kept (retention removes the oldest), null when empty. */
+  oldestCapturedAt(): number | null {
+    return oldestCaptureQuery(this.#read());
   }
 
   /** Absolute path of a file a row references. */

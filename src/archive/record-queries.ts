@@ -53,3 +53,60 @@ export function historyQuery(db: Database.Database, f: HistoryFilter): HistoryPa
   const items = rows.slice(0, limit).map(inspectionOf);
   return { items, total, next: more ? items[items.length - 1].seq : null };
 }
+
+/** Inspections per camera over a filter (one aggregate query; no row is loaded). */
+export interface CameraCounts {
+  readonly camera: string;
+  readonly inspected: number;
+  readonly passed: number;
+  readonly failed: number;
+  /** Capture time of the first and last inspection counted, epoch ms. */
+  readonly firstAt: number;
+  readonly lastAt: number;
+}
+
+/** Counts by camera (sorted by camera) of the rows matching camera / recipe / pass / capture time; `before` and `limit` are ignored. */
+export function countsQuery(db: Database.Database, f: HistoryFilter): CameraCounts[] {
+  const all = where(f, false);
+  const rows = db
+    .prepare(`SELECT camera, count(*) AS n, total(pass) AS passed, min(captured_at) AS first, max(captured_at) AS last FROM inspections ${all.sql} GROUP BY camera ORDER BY camera`)
+    .all(...all.args) as { camera: string; n: number; passed: number; first: number; last: number }[];
+  return rows.map((r) => ({ camera: r.camera, inspected: r.n, passed: r.passed, failed: r.n - r.passed, firstAt: r.first, lastAt: r.last }));
+}
+
+/** The oldest capture time still in the record (retention removes the oldest rows), or null when empty. */
+export function oldestCaptureQuery(db: Database.Database): number | null {
+  return (db.prepare('SELECT min(captured_at) AS t FROM inspections').get() as { t: number | null }).t;
+}
+
+/** One inspection's score as the few-shot judge saw it, whoever decided. */
+export interface JudgeScore {
+  readonly seq: number;
+  readonly id: string;
+  readonly capturedAt: number;
+  readonly pass: boolean;
+  readonly score: number;
+  readonly threshold: number;
+}
+
+/**
+ * The judge's score and boundary of the newest matching rows (newest first, at most `limit`,
+ * default 50, at most MAX_PAGE): `verdict.judge` when recorded, else the row's own figures
+ * unless the LLM decided (then score is P(yes), not comparable: such rows are left out).
+ * Reads two JSON fields per row, never whole verdicts into JavaScript.
+ */
+export function judgeScoresQuery(db: Database.Database, f: HistoryFilter): JudgeScore[] {
+  const limit = Math.max(1, Math.min(MAX_PAGE, Math.floor(f.limit ?? 50)));
+  const w = where(f, true);
+  const rows = db
+    .prepare(
+      `SELECT seq, id, captured_at, pass, s, th FROM (
+         SELECT seq, id, captured_at, pass,
+           CASE WHEN decided_by = 'llm' THEN json_extract(verdict, '$.judge.score') ELSE coalesce(json_extract(verdict, '$.judge.score'), score) END AS s,
+           CASE WHEN decided_by = 'llm' THEN json_extract(verdict, '$.judge.threshold') ELSE coalesce(json_extract(verdict, '$.judge.threshold'), threshold) END AS th
+         FROM inspections ${w.sql} ORDER BY seq DESC LIMIT ?
+       ) WHERE s IS NOT NULL AND th IS NOT NULL`,
+    )
+    .all(...w.args, limit) as { seq: number; id: string; captured_at: number; pass: number; s: number; th: number }[];
+  return rows.map((r) => ({ seq: r.seq, id: r.id, capturedAt: r.captured_at, pass: r.pass === 1, score: r.s, threshold: r.th }));
+}

@@ -33,6 +33,9 @@ CREATE INDEX IF NOT EXISTS inspections_camera ON inspections (camera, seq);
 CREATE INDEX IF NOT EXISTS inspections_pass ON inspections (pass, seq);
 CREATE INDEX IF NOT EXISTS inspections_recipe ON inspections (recipe_id, seq);
 CREATE INDEX IF NOT EXISTS inspections_time ON inspections (captured_at);
+-- Counts over a time range read these alone (covering), never the rows: per camera, and for all.
+CREATE INDEX IF NOT EXISTS inspections_camera_time ON inspections (camera, captured_at, pass);
+CREATE INDEX IF NOT EXISTS inspections_time_counts ON inspections (captured_at, camera, pass);
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `;

@@ -4,7 +4,7 @@
  * globals. App wires; the components compute. Start order is dependency order; stop is the
  * exact reverse (Lifecycle):
  *
- *   engine → recipes → [assistant → dialogue] → record → [opcua] → [mqtt] → sinks
+ *   engine → recipes → [assistant] → record → [dialogue] → [opcua] → [mqtt] → sinks
  *     → pipeline:<camera>… → http → [watchdog]
  *
  * - engine: bundle verified (E_BUNDLE_*), encoder opened and warmed up before READY.
@@ -15,7 +15,9 @@
  * - pipeline:<camera>: Camera → latest-frame slot → CameraController.inspect → record → sinks.
  *   A camera that cannot open does not fail the start: it reconnects with backoff and says so
  *   in /status.
- * - http: /healthz, /status and the assistant's API (config.http).
+ * - dialogue: questions about inspections — the AnomalyGPT LLM (assistant.enabled) or, by
+ *   default, the grounded answerer (src/dialogue/grounded/: no language model).
+ * - http: /healthz, /status and the dialogue API (config.http).
  * - watchdog: WATCHDOG=1 only while the pipelines make progress (liveness.ts).
  *
  * READY=1 goes out after every component started. Stopping (SIGTERM) runs the reverse: the
@@ -29,6 +31,8 @@ import type { ImageLimits } from '../capture/image-limits.js';
 import { loadOpenCv, type Cv } from '../capture/opencv.js';
 import type { Component } from '../component.js';
 import type { CameraConfig, Config } from '../config/index.js';
+import { DialogueService } from '../dialogue/dialogue-service.js';
+import { GroundedConversations, groundedAssistantInfo } from '../dialogue/grounded/grounded-conversation.js';
 import { EngineComponent } from '../fewshot/engine-component.js';
 import { RecipeBook, recipeNeeds } from '../fewshot/recipe/recipe-book.js';
 import { dialogueRoutes } from '../http/dialogue-routes.js';
@@ -41,10 +45,11 @@ import { MqttPublisher } from '../publish/mqtt/mqtt-publisher.js';
 import { OpcuaOutput } from '../publish/opcua/opcua-output.js';
 import { SinkFanout, type VerdictSink } from '../publish/sink.js';
 import { Assistant } from '../vlm/assistant/assistant.js';
-import { DialogueService } from '../vlm/assistant/dialogue.js';
 import { StatusReporter, type AppStatus } from './app-status.js';
 import { sourceOptions, withDaemonOptions } from './camera-source.js';
 import { CameraController, DaemonController } from './daemon-control.js';
+import { recipeLookup } from './grounded-recipes.js';
+import { LlmConversations, llmAssistantInfo } from './llm-conversations.js';
 import { Lifecycle, type LifecycleResult, type LifecycleState } from './lifecycle.js';
 import { LivenessMonitor } from './liveness.js';
 import { SdNotifier, Watchdog, watchdogIntervalMs } from './sd-notify.js';
@@ -116,7 +121,14 @@ export class App {
           archivedFrame: (id) => record.readFrame(id, config.images),
         })
       : undefined;
-    const dialogue = assistant ? new DialogueService(config.assistant.dialogue, assistant, child('dialogue')) : undefined;
+    // Who answers questions about inspections: the AnomalyGPT LLM when configured, otherwise
+    // (the default) the grounded answerer, from the record and the recipes, without an LLM.
+    const conversations = assistant
+      ? new LlmConversations(assistant)
+      : config.http.enabled
+        ? new GroundedConversations({ archive: record, recipes: recipeLookup(recipes), cameras: () => config.cameras.map((c) => c.id) })
+        : undefined;
+    const dialogue = conversations ? new DialogueService(config.assistant.dialogue, conversations, child('dialogue')) : undefined;
 
     // What OPC UA / MQTT may do to the cameras (trigger, select a recipe, read health), and
     // what each pipeline inspects with (the active recipe, then the assistant's policy).
@@ -155,8 +167,10 @@ export class App {
       engine,
       recipes,
       // Required when enabled: a bad AnomalyGPT bundle fails the start (E_BUNDLE_*, E_PART_UNKNOWN…).
-      ...(assistant && dialogue ? [assistant, step('dialogue', () => dialogue.start(), () => dialogue.stop())] : []),
+      ...(assistant ? [assistant] : []),
       record,
+      // After the record: the grounded answerer reads it; stopped before it closes.
+      ...(dialogue ? [step('dialogue', () => dialogue.start(), () => dialogue.stop())] : []),
       // OPC UA is required when enabled: a port that cannot be bound fails the start.
       ...(this.#opcua ? [this.#opcua] : []),
       // MQTT is recoverable: start() returns at once and the client keeps reconnecting with
@@ -174,7 +188,9 @@ export class App {
           logger: child('http'),
           routes: [
             statusRoutes({ isReady: () => this.#ready, status: () => this.status() }),
-            ...(assistant && dialogue ? [dialogueRoutes(assistant, dialogue)] : []),
+            ...(dialogue
+              ? [dialogueRoutes(dialogue, assistant ? { assistant: () => llmAssistantInfo(assistant), llmVerdict: (id) => assistant.verdictFor(id) } : { assistant: groundedAssistantInfo })]
+              : []),
           ],
         })
       : undefined;
@@ -190,7 +206,7 @@ export class App {
       archive: record,
       ...(watchdog && intervalMs !== null ? { watchdog: { watchdog, intervalMs, ...(liveness ? { liveness } : {}) } } : {}),
       outputs: mqtt ? { mqtt: () => mqtt.status() } : {},
-      ...(assistant && dialogue ? { assistant: () => ({ ...assistant.status(), dialogue: dialogue.status() }) } : {}),
+      ...(dialogue ? { assistant: () => ({ ...(assistant ? assistant.status() : { mode: 'grounded' }), dialogue: dialogue.status() }) } : {}),
     });
   }
 

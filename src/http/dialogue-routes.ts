@@ -1,13 +1,17 @@
 /**
- * The AnomalyGPT assistant's HTTP API (issue 4), on the daemon's HTTP server:
+ * Asking about inspections (issue 4, issue 10 item 3), on the daemon's HTTP server — answered by
+ * the AnomalyGPT LLM when a bundle is loaded, otherwise by the grounded answerer (no language
+ * model; src/dialogue/grounded/):
  *
- *   POST   /api/inspections/{id}/llm-verdict     → 200 { inspectionId, pYes, anomalous, visionMs, prefillMs }
- *   POST   /api/inspections/{id}/conversations   → 201 { id, inspectionId, createdAt, turns: [] }
+ *   GET    /api/assistant                        → 200 { mode: 'llm' | 'grounded', model?, notice?, topics? }
+ *   POST   /api/inspections/{id}/llm-verdict     → 200 { inspectionId, pYes, anomalous, visionMs, prefillMs };
+ *                                                  409 E_LLM_UNAVAILABLE without a language model
+ *   POST   /api/inspections/{id}/conversations   → 201 { id, inspectionId, mode, createdAt, turns: [] }
  *   GET    /api/conversations/{cid}              → 200 { id, inspectionId, createdAt, turns }
  *   DELETE /api/conversations/{cid}              → 204
  *   POST   /api/conversations/{cid}/messages     body { "question": "…" } (≤ 64 KiB)
  *          Accept: text/event-stream → Server-Sent Events: `token` {text, index} per token, then
- *          `done` {answer, turns, timings} or `error` {code, message};
+ *          `done` {answer, turns, timings, grounded?: {topic, topics, facts}} or `error` {code, message};
  *          otherwise → 200 { answer, turns, timings } in one piece.
  *
  * Errors use the server's one shape and table (error-status.ts): 404 unknown inspection or
@@ -16,19 +20,29 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { AppError, ErrorCodes } from '../errors.js';
-import type { Assistant } from '../vlm/assistant/assistant.js';
-import type { DialogueService } from '../vlm/assistant/dialogue.js';
+import type { DialogueService } from '../dialogue/dialogue-service.js';
 import { errorBody, httpError } from './error-status.js';
 import { EventStream } from './event-stream.js';
 import { allowOnly, type HttpRoutes } from './http-server.js';
 
 type IdParams = { Params: { id: string } };
 
-export function dialogueRoutes(assistant: Assistant, dialogue: DialogueService): HttpRoutes {
+export interface DialogueRoutesOptions {
+  /** GET /api/assistant: who answers (docs/http-api.md). */
+  readonly assistant: () => object;
+  /** The LLM verdict on request; absent without a language model (→ 409 E_LLM_UNAVAILABLE). */
+  readonly llmVerdict?: (inspectionId: string) => Promise<object>;
+}
+
+export function dialogueRoutes(dialogue: DialogueService, o: DialogueRoutesOptions): HttpRoutes {
   return {
     name: 'dialogue',
     register(app: FastifyInstance) {
-      app.post<IdParams>('/api/inspections/:id/llm-verdict', async (req) => assistant.verdictFor(req.params.id));
+      app.get('/api/assistant', async (_req, reply) => reply.header('Cache-Control', 'no-store').send(o.assistant()));
+      app.post<IdParams>('/api/inspections/:id/llm-verdict', async (req) => {
+        if (!o.llmVerdict) throw new AppError(ErrorCodes.LLM_UNAVAILABLE, 'no language model is loaded (assistant.enabled is false): questions are answered from the inspection record, without an LLM verdict');
+        return o.llmVerdict(req.params.id);
+      });
       app.post<IdParams>('/api/inspections/:id/conversations', async (req, reply) => reply.code(201).send(await dialogue.create(req.params.id)));
       app.get<IdParams>('/api/conversations/:id', async (req) => dialogue.get(req.params.id));
       app.delete<IdParams>('/api/conversations/:id', async (req, reply) => {
@@ -56,6 +70,7 @@ export function dialogueRoutes(assistant: Assistant, dialogue: DialogueService):
         }
         return reply;
       });
+      allowOnly(app, '/api/assistant', ['GET']);
       allowOnly(app, '/api/inspections/:id/llm-verdict', ['POST']);
       allowOnly(app, '/api/inspections/:id/conversations', ['POST']);
       allowOnly(app, '/api/conversations/:id', ['GET', 'DELETE']);
@@ -68,9 +83,11 @@ function summary(a: Awaited<ReturnType<DialogueService['ask']>>): object {
   return {
     conversationId: a.conversation.id,
     inspectionId: a.conversation.inspectionId,
+    mode: a.conversation.mode,
     answer: a.answer,
     turns: a.conversation.turns,
-    tokens: a.ids.length,
-    timings: { prefillMs: a.prefill.ms, decodeMs: a.decodeMs, reusedPositions: a.prefill.reused, fedPositions: a.prefill.fed },
+    tokens: a.tokens,
+    timings: a.timings,
+    ...(a.grounded ? { grounded: a.grounded } : {}),
   };
 }

@@ -19,6 +19,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.METHOD_NOT_ALLOWED]: 405,
   [ErrorCodes.CAMERA_BUSY]: 409,
   [ErrorCodes.RECIPE_BUNDLE_MISMATCH]: 409,
+  [ErrorCodes.LLM_UNAVAILABLE]: 409,
   [ErrorCodes.PAYLOAD_TOO_LARGE]: 413,
   [ErrorCodes.IMAGE_TOO_LARGE]: 413,
   [ErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,

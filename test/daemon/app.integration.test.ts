@@ -66,7 +66,7 @@ t.test('start → READY → verdicts archived → stop in reverse order with the
   await until(() => sd.received.some((m) => m.startsWith('READY=1')), 2000, 'READY=1');
   t.comment(`start → READY ${readyMs.toFixed(0)} ms (calibrating the simulated recipe)`);
   t.ok(lines.some((l) => l.msg === 'calibrated recipe sim-part from simulated normal parts'), 'the missing sim recipe was calibrated, and said so');
-  t.same(stepsLogged(lines, 'started'), ['engine', 'recipes', 'record', 'sinks', 'pipeline:cam-sim', 'pipeline:cam-folder', 'http', 'watchdog']);
+  t.same(stepsLogged(lines, 'started'), ['engine', 'recipes', 'record', 'dialogue', 'sinks', 'pipeline:cam-sim', 'pipeline:cam-folder', 'http', 'watchdog']);
   const readyAt = sd.received.findIndex((m) => m.startsWith('READY=1'));
   t.ok(sd.received.slice(0, readyAt).every((m) => !m.includes('WATCHDOG')), 'no watchdog ping before READY');
 
@@ -98,7 +98,7 @@ t.test('start → READY → verdicts archived → stop in reverse order with the
   const inFlightSeq = sim.counters.frames;
   const stopped = await app.stop('test');
   t.ok(stopped.ok, 'stopped cleanly');
-  t.same(stepsLogged(lines, 'stopped'), ['watchdog', 'http', 'pipeline:cam-folder', 'pipeline:cam-sim', 'sinks', 'record', 'recipes', 'engine'], 'exact reverse order');
+  t.same(stepsLogged(lines, 'stopped'), ['watchdog', 'http', 'pipeline:cam-folder', 'pipeline:cam-sim', 'sinks', 'dialogue', 'record', 'recipes', 'engine'], 'exact reverse order');
   t.ok(sd.received.some((m) => m.startsWith('STOPPING=1')));
   t.equal(app.ready, false);
 

@@ -19,7 +19,7 @@ import type { ExecutionProviderName } from '../../inference/ort-session.js';
 import type { Verdict } from '../../judge/verdict.js';
 import type { AssistantConfig, OverrulePolicy } from '../../config/assistant.js';
 import { LlmPolicy } from './llm-policy.js';
-import { RecentMap } from './recent-map.js';
+import { RecentMap } from '../../util/recent-map.js';
 
 export interface AssistantOptions {
   /** `bundle` already resolved to an absolute path. */

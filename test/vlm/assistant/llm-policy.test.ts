@@ -1,7 +1,7 @@
 /** The pure parts of the assistant: when the LLM decides (LlmPolicy) and the bounded map. */
 import t from 'tap';
 import { LlmPolicy } from '../../../src/vlm/assistant/llm-policy.js';
-import { RecentMap } from '../../../src/vlm/assistant/recent-map.js';
+import { RecentMap } from '../../../src/util/recent-map.js';
 
 t.test('modes: every frame, fails only, on request', async (t) => {
   const every = new LlmPolicy('every-frame', 1);

@@ -1,70 +1,34 @@
 /**
- * Conversations about inspections (issue 4 "Dialogue API"): each is bound to one inspection id,
- * keeps its own multi-turn history (SPEC §6 format, bounded to maxTurns) and its prefix KV cache
- * (src/vlm/conversation.ts), so turn n + 1 feeds only the new text. Bounded everywhere:
- * open conversations (LRU + idle timeout), question length, answer tokens, and answers generated
- * at once (the rest wait in a short queue, beyond it E_LLM_BUSY).
+ * Conversations about inspections (issue 4 "Dialogue API", issue 10 item 3), whoever answers:
+ * each is bound to one inspection id and keeps its own multi-turn history (an Askable from the
+ * ConversationSource: the AnomalyGPT LLM through the daemon's adapter, or the grounded
+ * answerer). Bounded everywhere: open conversations (LRU + idle timeout), question length, and
+ * answers given at once (the rest wait in a short queue, beyond it E_LLM_BUSY); the LLM bounds
+ * its own answer tokens and history.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Answer, Conversation } from '../conversation.js';
-import type { Turn } from '../prompt-format.js';
-import { AppError, ErrorCodes } from '../../errors.js';
-import type { TokenEvent } from '../llm/generator.js';
-import type { DialogueConfig } from '../../config/assistant.js';
-import { RecentMap } from './recent-map.js';
-
-export interface ConversationSource {
-  /** A fresh LLM conversation about `inspectionId` (throws E_INSPECTION_UNKNOWN). */
-  conversationFor(inspectionId: string, opts: { maxTurns: number; maxHistoryTokens: number; maxAnswerTokens: number }): Promise<Conversation>;
-}
+import type { DialogueConfig } from '../config/assistant.js';
+import { AppError, ErrorCodes } from '../errors.js';
+import { RecentMap } from '../util/recent-map.js';
+import { Slots } from './slots.js';
+import type { AskOptions, AskResult, Askable, ConversationSource, DialogueMode, Turn } from './types.js';
 
 interface Open {
   readonly id: string;
   readonly inspectionId: string;
   readonly createdAt: number;
   lastUsed: number;
-  readonly conversation: Conversation;
+  readonly conversation: Askable;
 }
 
 export interface ConversationInfo {
   readonly id: string;
   readonly inspectionId: string;
+  /** Who answers: the language model, or the grounded answerer (no language model). */
+  readonly mode: DialogueMode;
   readonly createdAt: number;
   readonly turns: readonly Turn[];
-}
-
-/** Counting semaphore with a bounded queue. */
-class Slots {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(
-    private readonly limit: number,
-    private readonly queueLimit: number,
-  ) {}
-
-  async acquire(): Promise<() => void> {
-    if (this.active >= this.limit) {
-      if (this.waiting.length >= this.queueLimit) {
-        throw new AppError(ErrorCodes.LLM_BUSY, `${this.active} answers are being generated and ${this.waiting.length} are waiting; try again shortly`);
-      }
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    } else {
-      this.active++;
-    }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.waiting.shift();
-      if (next) next(); // the slot passes on; `active` stays
-      else this.active--;
-    };
-  }
-
-  get busy(): { active: number; waiting: number } {
-    return { active: this.active, waiting: this.waiting.length };
-  }
 }
 
 export class DialogueService {
@@ -102,11 +66,11 @@ export class DialogueService {
     this.open.set(c.id, c);
     this.counters.opened++;
     this.logger.info({ conversation: c.id, inspection: inspectionId }, 'conversation opened');
-    return info(c);
+    return this.info(c);
   }
 
   get(id: string): ConversationInfo {
-    return info(this.find(id));
+    return this.info(this.find(id));
   }
 
   close(id: string): void {
@@ -114,7 +78,7 @@ export class DialogueService {
   }
 
   /** One turn; `onToken` streams the answer. Validates before waiting for a slot. */
-  async ask(id: string, question: string, opts: { onToken?: (e: TokenEvent) => void; signal?: AbortSignal } = {}): Promise<Answer & { conversation: ConversationInfo }> {
+  async ask(id: string, question: string, opts: AskOptions = {}): Promise<AskResult & { conversation: ConversationInfo }> {
     const c = this.find(id);
     const q = question.trim();
     if (q.length === 0) throw new AppError(ErrorCodes.REQUEST_INVALID, 'question: must not be empty');
@@ -132,13 +96,12 @@ export class DialogueService {
     try {
       c.lastUsed = this.now();
       const answer = await c.conversation.ask(q, {
-        maxNewTokens: this.config.maxAnswerTokens,
         ...(opts.onToken ? { onToken: opts.onToken } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
       c.lastUsed = this.now();
       this.counters.answers++;
-      return { ...answer, conversation: info(c) };
+      return { ...answer, conversation: this.info(c) };
     } finally {
       release();
     }
@@ -146,6 +109,15 @@ export class DialogueService {
 
   status(): { open: number; active: number; waiting: number } & DialogueService['counters'] {
     return { open: this.open.size, ...this.slots.busy, ...this.counters };
+  }
+
+  /** Who answers in this service's conversations. */
+  get mode(): DialogueMode {
+    return this.source.mode;
+  }
+
+  private info(c: Open): ConversationInfo {
+    return { id: c.id, inspectionId: c.inspectionId, mode: this.source.mode, createdAt: c.createdAt, turns: [...c.conversation.history] };
   }
 
   private find(id: string): Open {
@@ -168,10 +140,6 @@ export class DialogueService {
       }
     }
   }
-}
-
-function info(c: Open): ConversationInfo {
-  return { id: c.id, inspectionId: c.inspectionId, createdAt: c.createdAt, turns: [...c.conversation.history] };
 }
 
 function unknown(id: string): AppError {
