@@ -188,12 +188,9 @@ export class Camera {
       if (period > 0 && wait > 0) await this.stopSignal.sleep(wait);
       else await yieldToEventLoop();
       if (this.stopSignal.stopped) break;
-      const read = ++this.readsStarted;
-      const frame = await source.read();
-      if (this.stopSignal.stopped) break;
-      if (frame === null) return 'ended';
-      progressed();
-      await this.stopSignal.until(this.deliver(frame, read, true));
+      const got = await this.readOne(source, progressed);
+      if (got === 'ended' || got === 'stopped') return got;
+      await this.stopSignal.until(this.deliver(got.frame, got.read, true));
       // Stay on the period grid, but after a slow consumer start afresh instead of bursting.
       due = Math.max(due + period, this.timers.now());
     }
@@ -205,11 +202,8 @@ export class Camera {
     let nextAt = -Infinity;
     while (!this.stopSignal.stopped) {
       await yieldToEventLoop();
-      const read = ++this.readsStarted;
-      const frame = await source.read();
-      if (this.stopSignal.stopped) break;
-      if (frame === null) return 'ended';
-      progressed();
+      const got = await this.readOne(source, progressed);
+      if (got === 'ended' || got === 'stopped') return got;
       const t = this.timers.now();
       if (period > 0 && t < nextAt) {
         this.counts.skipped++;
@@ -217,7 +211,7 @@ export class Camera {
       }
       // Keep the fps grid; re-anchor when more than a period behind (e.g. after a stall).
       nextAt = t - nextAt > period ? t + period : nextAt + period;
-      void this.deliver(frame, read, true);
+      void this.deliver(got.frame, got.read, true);
     }
     return 'stopped';
   }
@@ -230,19 +224,26 @@ export class Camera {
         continue;
       }
       await yieldToEventLoop();
-      const read = ++this.readsStarted;
-      const frame = await source.read();
-      if (this.stopSignal.stopped) break;
-      if (frame === null) return 'ended';
-      progressed();
-      if (!this.triggers.wants(read)) {
+      const got = await this.readOne(source, progressed);
+      if (got === 'ended' || got === 'stopped') return got;
+      if (!this.triggers.wants(got.read)) {
         this.counts.skipped++;
         continue;
       }
-      if (source.live) void this.deliver(frame, read, true);
-      else await this.stopSignal.until(this.deliver(frame, read, false));
+      if (source.live) void this.deliver(got.frame, got.read, true);
+      else await this.stopSignal.until(this.deliver(got.frame, got.read, false));
     }
     return 'stopped';
+  }
+
+  /** One read, numbered (triggers wait for a read started after them); 'ended' at the source's end. */
+  private async readOne(source: FrameSource, progressed: () => void): Promise<{ frame: Frame; read: number } | Outcome> {
+    const read = ++this.readsStarted;
+    const frame = await source.read();
+    if (this.stopSignal.stopped) return 'stopped';
+    if (frame === null) return 'ended';
+    progressed();
+    return { frame, read };
   }
 
   /** Stamp, hand to onFrame, settle triggers. Returns the consumer's promise, if any. */
