@@ -31,6 +31,8 @@ export interface CameraControllerOptions {
   /** The loaded bundle's id and version ('' before the engine started). */
   readonly model: () => { id: string; version: string };
   readonly decider?: VerdictDecider;
+  /** The drift watch's state of a recipe (src/pipeline/drift-watch.ts). */
+  readonly drift?: (recipeId: string) => CameraSnapshot['drift'];
 }
 
 export class CameraController implements CameraControl, FrameInspector {
@@ -76,6 +78,7 @@ export class CameraController implements CameraControl, FrameInspector {
       model: this.#opts.model(),
       counters: { inspected: s.counters.inspected, passed: s.counters.passed, failed: s.counters.failed, dropped: s.counters.dropped, errors: s.counters.errors },
       lastVerdictAt: s.lastVerdict?.decidedAt ?? null,
+      ...(this.#opts.drift ? { drift: this.#opts.drift(this.#recipeId) } : {}),
     };
   }
 
