@@ -15,7 +15,8 @@
  * - pipeline:<camera>: Camera → latest-frame slot → CameraController.inspect → record → sinks.
  *   A camera that cannot open does not fail the start: it reconnects with backoff and says so
  *   in /status.
- * - http: /healthz, /status and the assistant's API (config.http).
+ * - http: /healthz, /status, the assistant's API and the technician's page with its API
+ *   (config.http; console-wiring.ts). The drift watch and the page's live cache are sinks.
  * - watchdog: WATCHDOG=1 only while the pipelines make progress (liveness.ts).
  *
  * READY=1 goes out after every component started. Stopping (SIGTERM) runs the reverse: the
@@ -43,6 +44,7 @@ import { Assistant } from '../vlm/assistant/assistant.js';
 import { DialogueService } from '../vlm/assistant/dialogue.js';
 import { StatusReporter, type AppStatus } from './app-status.js';
 import { sourceOptions } from './camera-source.js';
+import { consoleRoutes, createDriftWatch, createLiveCache, diskOf, snapshotDrift } from './console-wiring.js';
 import { CameraController, DaemonController } from './daemon-control.js';
 import { Lifecycle, type LifecycleResult, type LifecycleState } from './lifecycle.js';
 import { LivenessMonitor } from './liveness.js';
@@ -115,6 +117,9 @@ export class App {
         })
       : undefined;
     const dialogue = assistant ? new DialogueService(config.assistant.dialogue, assistant, child('dialogue')) : undefined;
+    // The drift watch (per recipe, over recorded passes) and the page's live cache: sinks.
+    const drift = createDriftWatch(recipes, record, child('drift'));
+    const live = config.http.enabled ? createLiveCache(config, record, child('live')) : undefined;
 
     // What OPC UA / MQTT may do to the cameras (trigger, select a recipe, read health), and
     // what each pipeline inspects with (the active recipe, then the assistant's policy).
@@ -128,6 +133,7 @@ export class App {
             recipeId: cam.recipe,
             model: () => engine.model(),
             ...(assistant ? { decider: assistant } : {}),
+            drift: (recipeId) => snapshotDrift(drift, recipeId),
           }),
       ),
     );
@@ -136,7 +142,7 @@ export class App {
       : undefined;
     this.#opcua = config.opcua.enabled ? new OpcuaOutput(config.opcua, child('opcua'), this.#control, config.stateDirectory, { env }) : undefined;
     const fanout = new SinkFanout(
-      [new LogSink(child('verdicts')), ...(this.#opcua ? [this.#opcua] : []), ...(mqtt ? [mqtt] : []), ...(options.sinks ?? [])],
+      [new LogSink(child('verdicts')), ...(this.#opcua ? [this.#opcua] : []), ...(mqtt ? [mqtt] : []), drift, ...(live ? [live] : []), ...(options.sinks ?? [])],
       { logger: child('sinks'), timeoutMs: config.shutdown.stepTimeoutMs },
     );
 
@@ -162,16 +168,22 @@ export class App {
       step('sinks', () => undefined, () => fanout.drain()),
       ...this.#pipelines.map((p) => step(`pipeline:${p.cameraId}`, () => p.start(), () => p.stop())),
     ];
+    const page = live
+      ? consoleRoutes({ config, env, record, recipes, pipelines: this.#pipelines, control: this.#control, live, drift, logger: (c) => child(c) })
+      : undefined;
     this.#http = config.http.enabled
       ? new HttpServer({
           host: config.http.host,
           port: config.http.port,
           headersTimeoutMs: config.http.headersTimeoutMs,
           requestTimeoutMs: config.http.requestTimeoutMs,
+          ...(config.http.tls ? { tls: config.http.tls } : {}),
           logger: child('http'),
           routes: [
+            ...(page ? [page.first] : []),
             statusRoutes({ isReady: () => this.#ready, status: () => this.status() }),
             ...(assistant && dialogue ? [dialogueRoutes(assistant, dialogue)] : []),
+            ...(page?.rest ?? []),
           ],
         })
       : undefined;
@@ -186,7 +198,10 @@ export class App {
       sinks: fanout,
       archive: record,
       ...(watchdog && intervalMs !== null ? { watchdog: { watchdog, intervalMs, ...(liveness ? { liveness } : {}) } } : {}),
-      outputs: mqtt ? { mqtt: () => mqtt.status() } : {},
+      outputs: { ...(mqtt ? { mqtt: () => mqtt.status() } : {}), ...(this.#opcua ? { opcua: () => this.#opcua!.status() } : {}) },
+      drift: () => drift.reports(),
+      disk: () => diskOf(record.directory),
+      ...(page ? { http: () => ({ host: config.http.host, authRequired: page.access.authRequired, sessions: page.access.sessions }) } : {}),
       ...(assistant && dialogue ? { assistant: () => ({ ...assistant.status(), dialogue: dialogue.status() }) } : {}),
     });
   }

@@ -12,6 +12,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.IMAGE_UNDECODABLE]: 400,
   [ErrorCodes.FRAME_INVALID]: 400,
   [ErrorCodes.RECIPE_INVALID]: 400,
+  [ErrorCodes.UNAUTHORIZED]: 401,
+  [ErrorCodes.FORBIDDEN]: 403,
   [ErrorCodes.NOT_FOUND]: 404,
   [ErrorCodes.INSPECTION_UNKNOWN]: 404,
   [ErrorCodes.CONVERSATION_UNKNOWN]: 404,
@@ -24,6 +26,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.LLM_CONTEXT]: 422,
   [ErrorCodes.RECIPE_NO_REFERENCES]: 422,
   [ErrorCodes.LLM_BUSY]: 429,
+  [ErrorCodes.RATE_LIMITED]: 429,
   [ErrorCodes.CAMERA_OPEN]: 503,
   [ErrorCodes.CAMERA_READ]: 503,
 };
