@@ -134,7 +134,9 @@ export function liveEvents(handlers, onLink = () => {}) {
     });
   }
   es.onopen = () => onLink('live');
-  es.onerror = () => onLink(es.readyState === EventSource.CLOSED ? 'lost' : 'lost');
+  // CONNECTING: the browser retries by itself (daemon restarting); CLOSED: it gave up (the
+  // answer was not a stream — signed out, say) and the caller decides.
+  es.onerror = () => onLink(es.readyState === EventSource.CLOSED ? 'closed' : 'lost');
   return () => es.close();
 }
 

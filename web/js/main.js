@@ -46,7 +46,16 @@ function startEvents() {
   setLink('connecting');
   closeEvents = api.liveEvents(
     { verdict: (d) => emit('verdict', d), cameras: (d) => emit('cameras', d), recipe: (d) => emit('recipe', d), drift: (d) => emit('drift', d) },
-    (state) => setLink(state),
+    (state) => {
+      if (state !== 'closed') return setLink(state);
+      setLink('lost');
+      // The stream was refused: signed out (idle session, daemon restarted) or a fault.
+      setTimeout(async () => {
+        const session = await api.loadSession().catch(() => undefined);
+        if (session === null) void needSignIn();
+        else startEvents();
+      }, 2000);
+    },
   );
 }
 
