@@ -23,7 +23,8 @@ export ONNXRUNTIME_NODE_INSTALL=skip
 
 # openssl: the tests make their own TLS certificates for the MQTT and OPC UA security tests.
 # patch: npm ci's postinstall patches the OpenCV binding's source before building it (patches/).
-packages=(libopencv-dev mosquitto openssl patch)
+# chromium: the console's browser tests (test/web/, driven by playwright-core; never a downloaded browser).
+packages=(libopencv-dev mosquitto openssl patch chromium)
 # export/ (the Python export package, models/README.md): pinned by Debian 12's versions, see export/requirements.txt.
 [[ "${1:-}" == "--with-export-tools" ]] && packages+=(python3-torch python3-onnx python3-numpy python3-sentencepiece python3-pil python3-jsonschema)
 missing=()

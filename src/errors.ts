@@ -56,6 +56,12 @@ export const ErrorCodes = {
   PAYLOAD_TOO_LARGE: 'E_PAYLOAD_TOO_LARGE',
   /** A request body in a content type the route does not take. */
   UNSUPPORTED_MEDIA_TYPE: 'E_UNSUPPORTED_MEDIA_TYPE',
+  /** The HTTP API needs a signed-in user (off loopback) or the sign-in failed. */
+  UNAUTHORIZED: 'E_UNAUTHORIZED',
+  /** Signed in, but not allowed: the role lacks the right, or a state change failed the CSRF / Origin / Host check. */
+  FORBIDDEN: 'E_FORBIDDEN',
+  /** Too many sign-in attempts or questions from one client in a minute (Retry-After says when to retry). */
+  RATE_LIMITED: 'E_RATE_LIMITED',
   /** Anything not anticipated (a bug or an unnamed failure of a dependency); logged with its stack. */
   UNEXPECTED: 'E_UNEXPECTED',
 } as const;

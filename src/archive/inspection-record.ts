@@ -1,6 +1,6 @@
 /**
  * The inspection record: the daemon's one system of record (DESIGN principle 10). Every
- * verdict is written here — with its frame and mask as files — and is durable before anyone
+ * verdict is written here — with its frame, mask and anomaly map as files — and is durable before anyone
  * else hears of it: the camera pipeline awaits append() before it publishes, and while the
  * record is behind the pipeline waits (frames are dropped before inspection, counted), never
  * the other way round.
@@ -23,11 +23,12 @@ import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../capture/image-limits.
 import type { Component } from '../component.js';
 import type { ArchiveConfig } from '../config/index.js';
 import { AppError, ErrorCodes, toError } from '../errors.js';
+import { mapPng } from '../judge/map-image.js';
 import type { Verdict } from '../judge/verdict.js';
 import type { Logger } from '../log.js';
 import { RateLimitedLog } from '../util/rate-limited-log.js';
 import { RecordFiles, encodeJpeg } from './record-files.js';
-import { countsQuery, historyQuery, judgeScoresQuery, oldestCaptureQuery, type CameraCounts, type HistoryFilter, type HistoryPage, type JudgeScore } from './record-queries.js';
+import { countsQuery, historyQuery, judgeScoresQuery, oldestCaptureQuery, passScoresQuery, yieldQuery, type CameraCounts, type HistoryFilter, type HistoryPage, type JudgeScore, type PassScores, type YieldBucket, type YieldFilter } from './record-queries.js';
 import { SELECT_COLUMNS, inspectionOf, rowOf, type Eviction, type RecordedInspection, type StoredRow, type WriterState } from './record-schema.js';
 import { RecordWriter } from './record-writer.js';
 
@@ -129,12 +130,19 @@ export class InspectionRecord implements Component {
         frameFile = this.#files.name(verdict.id, verdict.capturedAt, '.frame.jpg');
         await put(frameFile, await encodeJpeg(frame));
       }
+      // The anomaly map (8-bit, 128 = the judge's boundary) goes with the frame: an overlay
+      // needs both, and on its own the map says little.
+      let mapFile: string | null = null;
+      if (frameFile && verdict.map) {
+        mapFile = this.#files.name(verdict.id, verdict.capturedAt, '.map.png');
+        await put(mapFile, mapPng(verdict.map, verdict.judge?.threshold ?? verdict.threshold));
+      }
       let maskFile: string | null = null;
       if (verdict.maskPng && verdict.maskPng.byteLength > 0) {
         maskFile = this.#files.name(verdict.id, verdict.capturedAt, '.mask.png');
         await put(maskFile, verdict.maskPng);
       }
-      const seq = await writer.append(rowOf(verdict, { frame: frameFile, mask: maskFile }, bytes, Date.now()));
+      const seq = await writer.append(rowOf(verdict, { frame: frameFile, mask: maskFile, map: mapFile }, bytes, Date.now()));
       for (const l of this.#listeners) {
         try {
           l(seq, verdict);
@@ -189,6 +197,16 @@ export class InspectionRecord implements Component {
   /** The oldest capture time still kept (retention removes the oldest), null when empty. */
   oldestCapturedAt(): number | null {
     return oldestCaptureQuery(this.#read());
+  }
+
+  /** Inspections per hour of capture time (an aggregate query; never loads the rows). */
+  yieldPerHour(filter: YieldFilter): YieldBucket[] {
+    return yieldQuery(this.#read(), filter);
+  }
+
+  /** The judge's scores of a recipe's newest passes (the drift watch, the score histogram). */
+  passScores(recipe: string, limit: number, version?: string): PassScores {
+    return passScoresQuery(this.#read(), recipe, limit, version);
   }
 
   /** Absolute path of a file a row references. */

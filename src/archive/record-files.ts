@@ -1,6 +1,7 @@
 /**
  * The image files a record row references: `files/<yyyy-mm-dd>/<key>.frame.jpg` (the frame,
- * JPEG q90, per `saveFrames`) and `<key>.mask.png` (the defect mask). They are written before
+ * JPEG q90, per `saveFrames`), `<key>.map.png` (the anomaly map, 8-bit, 128 = the boundary; saved
+ * with the frame) and `<key>.mask.png` (the defect mask). They are written before
  * the row is committed and referenced only by it, so a crash in between leaves files no row
  * names — the writer deletes those at the next open (record-worker.ts).
  */
@@ -37,7 +38,7 @@ export class RecordFiles {
   ) {}
 
   /** Relative name for a file of an inspection. */
-  name(id: string, capturedAt: number, suffix: '.frame.jpg' | '.mask.png'): string {
+  name(id: string, capturedAt: number, suffix: '.frame.jpg' | '.mask.png' | '.map.png'): string {
     return `files/${dayOf(capturedAt)}/${fileKey(id)}${suffix}`;
   }
 

@@ -110,3 +110,59 @@ export function judgeScoresQuery(db: Database.Database, f: HistoryFilter): Judge
     .all(...w.args, limit) as { seq: number; id: string; captured_at: number; pass: number; s: number; th: number }[];
   return rows.map((r) => ({ seq: r.seq, id: r.id, capturedAt: r.captured_at, pass: r.pass === 1, score: r.s, threshold: r.th }));
 }
+
+export interface YieldFilter {
+  readonly camera?: string;
+  readonly recipe?: string;
+  /** Capture time, epoch ms, inclusive. */
+  readonly from: number;
+  /** Capture time, epoch ms, exclusive. */
+  readonly to: number;
+}
+
+export interface YieldBucket {
+  /** Start of the hour (UTC), epoch ms. */
+  readonly hour: number;
+  readonly inspected: number;
+  readonly passed: number;
+  readonly failed: number;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Inspections per hour of capture time in [from, to): one aggregate query over the time index,
+ * never the rows themselves. Hours without inspections are absent (the page fills the gaps).
+ */
+export function yieldQuery(db: Database.Database, f: YieldFilter): YieldBucket[] {
+  const w = where({ ...(f.camera !== undefined ? { camera: f.camera } : {}), ...(f.recipe !== undefined ? { recipe: f.recipe } : {}), from: f.from, to: f.to }, false);
+  const rows = db
+    .prepare(`SELECT (captured_at / ${HOUR_MS}) * ${HOUR_MS} AS hour, count(*) AS n, sum(pass) AS p FROM inspections ${w.sql} GROUP BY hour ORDER BY hour`)
+    .all(...w.args) as { hour: number; n: number; p: number }[];
+  return rows.map((r) => ({ hour: r.hour, inspected: r.n, passed: r.p, failed: r.n - r.p }));
+}
+
+export interface PassScores {
+  /** The judge's image scores of the newest passes, newest first. */
+  readonly scores: number[];
+  /** The judge's boundary of the newest of them (null when none). */
+  readonly threshold: number | null;
+}
+
+/**
+ * The judge's scores of a recipe's most recent passes (the drift watch's window): newest
+ * first, at most `limit`, optionally of one recipe version only. "Pass" is the judge's own
+ * decision (verdict.judge), so an LLM overruling it does not move the statistic; rows from
+ * before the judge's figures were recorded fall back to the row's own.
+ */
+export function passScoresQuery(db: Database.Database, recipe: string, limit: number, version?: string): PassScores {
+  const rows = db
+    .prepare(
+      `SELECT coalesce(json_extract(verdict, '$.judge.score'), score) AS s, coalesce(json_extract(verdict, '$.judge.threshold'), threshold) AS t
+       FROM inspections
+       WHERE recipe_id = ?${version !== undefined ? ' AND recipe_version = ?' : ''} AND coalesce(json_extract(verdict, '$.judge.pass'), pass) = 1
+       ORDER BY seq DESC LIMIT ?`,
+    )
+    .all(...(version !== undefined ? [recipe, version] : [recipe]), Math.max(1, Math.floor(limit))) as { s: number; t: number }[];
+  return { scores: rows.map((r) => r.s), threshold: rows.length > 0 ? rows[0].t : null };
+}

@@ -1,13 +1,19 @@
 /**
  * The inspection record's tables (SQLite, WAL): one row per verdict, written once, with the
- * frame and mask as files next to the database; named cursors (how far a durable consumer such
+ * frame, mask and anomaly map as files next to the database; named cursors (how far a durable consumer such
  * as the MQTT outbox has got) and counters that must survive restarts (losses).
  * Pure: SQL text and row mapping, shared by the writer thread and the readers.
  */
 import type { Verdict } from '../judge/verdict.js';
 
 /** Bumped when the tables change; a file written by a newer version is refused. */
-export const RECORD_SCHEMA_VERSION = 1;
+export const RECORD_SCHEMA_VERSION = 2;
+
+/** Columns added after schema 1, with their type: added in place when an older file opens. */
+export const RECORD_ADDED_COLUMNS: readonly (readonly [name: string, type: string])[] = [
+  // 2: the anomaly map as an 8-bit PNG, saved with the frame (issue 10, the page's overlay).
+  ['map_file', 'TEXT'],
+];
 
 export const RECORD_DDL = `
 CREATE TABLE IF NOT EXISTS inspections (
@@ -27,6 +33,7 @@ CREATE TABLE IF NOT EXISTS inspections (
   verdict        TEXT    NOT NULL,
   frame_file     TEXT,
   mask_file      TEXT,
+  map_file       TEXT,
   bytes          INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS inspections_camera ON inspections (camera, seq);
@@ -40,8 +47,12 @@ CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL)
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `;
 
-/** The verdict as stored: everything but the mask bytes (those are a file). */
-export type RecordedVerdict = Omit<Verdict, 'maskPng'>;
+/**
+ * The verdict as stored: everything but the mask bytes (a file) and the in-memory anomaly map
+ * (a file when the frame is saved); of the map only the frame rectangle it covers is kept
+ * (`crop`), so the page can lay the saved map over the saved frame.
+ */
+export type RecordedVerdict = Omit<Verdict, 'maskPng' | 'map'> & { readonly crop?: NonNullable<Verdict['map']>['crop'] };
 
 /** What the main thread hands the writer for one verdict (its files already on disk). */
 export interface RecordRow {
@@ -62,17 +73,19 @@ export interface RecordRow {
   /** Relative to the record folder. */
   readonly frameFile: string | null;
   readonly maskFile: string | null;
+  readonly mapFile: string | null;
   /** JSON + file bytes: what retention's maxBytes counts. */
   readonly bytes: number;
 }
 
-export function rowOf(v: Verdict, files: { frame: string | null; mask: string | null }, fileBytes: number, recordedAt: number): RecordRow {
-  const { maskPng: _mask, ...rest } = v;
-  const verdict = JSON.stringify(rest);
+export function rowOf(v: Verdict, files: { frame: string | null; mask: string | null; map?: string | null }, fileBytes: number, recordedAt: number): RecordRow {
+  const { maskPng: _mask, map, ...rest } = v;
+  const stored: RecordedVerdict = map ? { ...rest, crop: map.crop } : rest;
+  const verdict = JSON.stringify(stored);
   return {
     id: v.id, camera: v.cameraId, capturedAt: v.capturedAt, decidedAt: v.decidedAt, recordedAt, pass: v.pass,
     score: v.score, threshold: v.threshold, confidence: v.confidence, decidedBy: v.decidedBy ?? 'judge',
-    recipeId: v.recipe.id, recipeVersion: v.recipe.version, verdict, frameFile: files.frame, maskFile: files.mask,
+    recipeId: v.recipe.id, recipeVersion: v.recipe.version, verdict, frameFile: files.frame, maskFile: files.mask, mapFile: files.map ?? null,
     bytes: Buffer.byteLength(verdict) + fileBytes,
   };
 }
@@ -84,7 +97,7 @@ export interface RecordedInspection {
   readonly recordedAt: number;
   readonly verdict: RecordedVerdict;
   /** Relative to the record folder; null when not saved. */
-  readonly files: { readonly frame: string | null; readonly mask: string | null };
+  readonly files: { readonly frame: string | null; readonly mask: string | null; readonly map: string | null };
 }
 
 /** The columns readers select (SELECT_COLUMNS). */
@@ -95,12 +108,13 @@ export interface StoredRow {
   verdict: string;
   frame_file: string | null;
   mask_file: string | null;
+  map_file: string | null;
 }
 
-export const SELECT_COLUMNS = 'seq, id, recorded_at, verdict, frame_file, mask_file';
+export const SELECT_COLUMNS = 'seq, id, recorded_at, verdict, frame_file, mask_file, map_file';
 
 export function inspectionOf(r: StoredRow): RecordedInspection {
-  return { seq: r.seq, id: r.id, recordedAt: r.recorded_at, verdict: JSON.parse(r.verdict) as RecordedVerdict, files: { frame: r.frame_file, mask: r.mask_file } };
+  return { seq: r.seq, id: r.id, recordedAt: r.recorded_at, verdict: JSON.parse(r.verdict) as RecordedVerdict, files: { frame: r.frame_file, mask: r.mask_file, map: r.map_file } };
 }
 
 /** Worker protocol (record-writer.ts ⇄ record-worker.ts). */

@@ -14,7 +14,7 @@ import { readdirSync, rmSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { RECORD_DDL, RECORD_SCHEMA_VERSION, type Eviction, type WriterInit, type WriterReply, type WriterRequest, type WriterState } from './record-schema.js';
+import { RECORD_ADDED_COLUMNS, RECORD_DDL, RECORD_SCHEMA_VERSION, type Eviction, type WriterInit, type WriterReply, type WriterRequest, type WriterState } from './record-schema.js';
 
 const init = workerData as WriterInit;
 const port = parentPort!;
@@ -28,6 +28,9 @@ try {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > RECORD_SCHEMA_VERSION) throw new Error(`${init.path} was written by a newer version (schema ${version} > ${RECORD_SCHEMA_VERSION})`);
   db.exec(RECORD_DDL);
+  // A file from an older version: add the columns it lacks (NULL in its old rows).
+  const have = new Set((db.pragma('table_info(inspections)') as { name: string }[]).map((c) => c.name));
+  for (const [name, type] of RECORD_ADDED_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE inspections ADD COLUMN ${name} ${type}`);
   db.pragma(`user_version = ${RECORD_SCHEMA_VERSION}`);
 } catch (e) {
   reply({ op: 'fatal', message: (e as Error).message });
@@ -35,9 +38,9 @@ try {
 }
 
 const insert = db.prepare(`INSERT INTO inspections
-  (id, camera, captured_at, decided_at, recorded_at, pass, score, threshold, confidence, decided_by, recipe_id, recipe_version, verdict, frame_file, mask_file, bytes)
-  VALUES (@id, @camera, @capturedAt, @decidedAt, @recordedAt, @pass, @score, @threshold, @confidence, @decidedBy, @recipeId, @recipeVersion, @verdict, @frameFile, @maskFile, @bytes)`);
-const oldest = db.prepare('SELECT seq, frame_file, mask_file, bytes FROM inspections ORDER BY seq LIMIT ?');
+  (id, camera, captured_at, decided_at, recorded_at, pass, score, threshold, confidence, decided_by, recipe_id, recipe_version, verdict, frame_file, mask_file, map_file, bytes)
+  VALUES (@id, @camera, @capturedAt, @decidedAt, @recordedAt, @pass, @score, @threshold, @confidence, @decidedBy, @recipeId, @recipeVersion, @verdict, @frameFile, @maskFile, @mapFile, @bytes)`);
+const oldest = db.prepare('SELECT seq, frame_file, mask_file, map_file, bytes FROM inspections ORDER BY seq LIMIT ?');
 const removeUpTo = db.prepare('DELETE FROM inspections WHERE seq <= ?');
 const setCursor = db.prepare('INSERT INTO cursors (name, seq) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET seq = excluded.seq');
 const addCounter = db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value');
@@ -57,9 +60,10 @@ function state(): WriterState {
 /** Files under the record folder that no row references: leftovers of appends a crash cut off. */
 function removeOrphans(): number {
   const referenced = new Set<string>();
-  for (const r of db.prepare('SELECT frame_file, mask_file FROM inspections').iterate() as Iterable<{ frame_file: string | null; mask_file: string | null }>) {
+  for (const r of db.prepare('SELECT frame_file, mask_file, map_file FROM inspections').iterate() as Iterable<{ frame_file: string | null; mask_file: string | null; map_file: string | null }>) {
     if (r.frame_file) referenced.add(r.frame_file);
     if (r.mask_file) referenced.add(r.mask_file);
+    if (r.map_file) referenced.add(r.map_file);
   }
   let removed = 0;
   const files = path.join(init.folder, 'files');
@@ -96,7 +100,7 @@ function enforceRetention(doomed: string[]): Eviction | null {
   let evictedBytes = 0;
   let upTo = 0;
   while (records > init.maxRecords || bytes > init.maxBytes) {
-    const batch = oldest.all(records > init.maxRecords ? Math.min(512, records - init.maxRecords) : 64) as { seq: number; frame_file: string | null; mask_file: string | null; bytes: number }[];
+    const batch = oldest.all(records > init.maxRecords ? Math.min(512, records - init.maxRecords) : 64) as { seq: number; frame_file: string | null; mask_file: string | null; map_file: string | null; bytes: number }[];
     if (batch.length === 0) break;
     for (const r of batch) {
       if (records <= init.maxRecords && bytes <= init.maxBytes) break;
@@ -107,6 +111,7 @@ function enforceRetention(doomed: string[]): Eviction | null {
       evictedBytes += r.bytes;
       if (r.frame_file) doomed.push(r.frame_file);
       if (r.mask_file) doomed.push(r.mask_file);
+      if (r.map_file) doomed.push(r.map_file);
     }
     removeUpTo.run(upTo);
   }

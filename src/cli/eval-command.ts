@@ -1,9 +1,12 @@
 /**
  * `anomalygpt-edge eval DIR --shots K [--draws N] [--json OUT] [--out DIR]`
  * Prints per-category image AUROC, pixel AUROC and accuracy (mean ± std over draws).
+ * `--json OUT` writes the summary with each draw's image ROC curve (schema
+ * anomalygpt-edge/eval@1); written to `<stateDirectory>/eval/latest.json` it is what the
+ * technician's page plots (Numbers).
  */
 import { writeFile, mkdir } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadOpenCv } from '../capture/opencv.js';
 import { loadDataset } from '../eval/dataset.js';
@@ -61,7 +64,10 @@ export async function evalCommand(argv: string[], logger: Logger): Promise<numbe
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const pix = results.map((r) => r.pixelAuroc?.mean).filter((x): x is number => x !== undefined);
+  const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
   const summary = {
+    schema: 'anomalygpt-edge/eval@1',
+    createdAt: new Date().toISOString(),
     dataset: positionals[0],
     shots,
     draws,
@@ -70,9 +76,16 @@ export async function evalCommand(argv: string[], logger: Logger): Promise<numbe
     image_auroc: mean(results.map((r) => r.imageAuroc.mean)),
     pixel_auroc: pix.length ? mean(pix) : null,
     accuracy: mean(results.map((r) => r.accuracy.mean)),
-    categories: results.map((r) => ({ name: r.name, image_auroc: r.imageAuroc, pixel_auroc: r.pixelAuroc, accuracy: r.accuracy, thresholds: r.draws.map((d) => d.threshold) })),
+    categories: results.map((r) => ({
+      name: r.name, image_auroc: r.imageAuroc, pixel_auroc: r.pixelAuroc, accuracy: r.accuracy, thresholds: r.draws.map((d) => d.threshold),
+      // Each draw's image-level ROC (one point per distinct score; rounded to 1e-4).
+      roc: r.draws.map((d) => ({ auroc: d.imageAuroc, fpr: d.roc.fpr.map(r4), tpr: d.roc.tpr.map(r4) })),
+    })),
   };
-  if (values.json) await writeFile(values.json, `${JSON.stringify(summary, null, 2)}\n`);
+  if (values.json) {
+    await mkdir(dirname(values.json), { recursive: true });
+    await writeFile(values.json, `${JSON.stringify(summary, null, 2)}\n`);
+  }
   if (values.raw) await writeFile(values.raw, JSON.stringify(results));
   if (values.out) {
     await mkdir(values.out, { recursive: true });

@@ -62,7 +62,7 @@ function overlayFor(frame: Frame, inspection: Inspection): Buffer {
 }
 
 export type InspectLine =
-  | (Omit<Verdict, 'maskPng'> & { path: string; overlay: string; mask: string | null; crop: CropRect })
+  | (Omit<Verdict, 'maskPng' | 'map'> & { path: string; overlay: string; mask: string | null; crop: CropRect })
   | { path: string; error: { code: string; message: string } };
 
 export async function inspectCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
@@ -115,7 +115,8 @@ export async function inspectCommand(argv: readonly string[], ctx: CliContext): 
       const stem = uniqueStem(path, used);
       const overlay = join(outDir, `${stem}.overlay.png`);
       await writeFile(overlay, overlayFor(frame, inspection));
-      const { maskPng, ...verdict } = inspection.verdict;
+      // The map is in memory only (VerdictMap): the overlay shows it, the JSON line does not carry it.
+      const { maskPng, map: _map, ...verdict } = inspection.verdict;
       let mask: string | null = null;
       if (maskPng) {
         mask = join(outDir, `${stem}.mask.png`);

@@ -172,6 +172,10 @@ function resolvePaths(config: Config, baseDir: string, env: NodeJS.ProcessEnv): 
   config.recipes.directory = resolve(config.stateDirectory, config.recipes.directory);
   config.archive.directory = resolve(config.stateDirectory, config.archive.directory);
   config.opcua.pkiDirectory = resolve(config.stateDirectory, config.opcua.pkiDirectory);
+  if (config.http.tls) {
+    config.http.tls.cert = resolve(baseDir, config.http.tls.cert);
+    config.http.tls.key = resolve(baseDir, config.http.tls.key);
+  }
   const tls = config.mqtt.tls;
   if (tls) {
     if (tls.ca !== undefined) tls.ca = resolve(baseDir, tls.ca);

@@ -198,6 +198,19 @@ const HttpSchema = Type.Object(
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8787, description: '0 = any free port' }),
     headersTimeoutMs: Type.Integer({ minimum: 100, maximum: 60000, default: 5000, description: 'a client must send its request head within this (slow clients are cut off)' }),
     requestTimeoutMs: Type.Integer({ minimum: 100, maximum: 600000, default: 10000, description: 'a client must send its whole request within this (responses may stream longer)' }),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          cert: Type.String({ minLength: 1, description: 'PEM certificate (chain); relative to the config file' }),
+          key: Type.String({ minLength: 1, description: 'PEM private key; relative to the config file' }),
+        },
+        { ...Strict, description: 'serve HTTPS (session cookies then get Secure)' },
+      ),
+    ),
+    sessionIdleMinutes: Type.Integer({ minimum: 1, maximum: 10080, default: 480, description: 'a signed-in session ends after this long unused (off loopback)' }),
+    signInAttemptsPerMinute: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'failed sign-ins per client address per minute before 429' }),
+    questionsPerMinute: Type.Integer({ minimum: 1, maximum: 10000, default: 30, description: 'questions per session (or client address) per minute before 429' }),
+    liveFrames: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'the newest frames (with their verdicts) kept in memory per camera for the live view' }),
   },
   { ...Strict, default: {} },
 );

@@ -30,6 +30,12 @@ export interface AppStatus {
   readonly outputs: Record<string, unknown>;
   /** The AnomalyGPT assistant (LLM verdict + dialogue), when enabled. */
   readonly assistant?: unknown;
+  /** The drift watch, per recipe seen (src/judge/drift.ts). */
+  readonly drift?: unknown;
+  /** The file system holding the record. */
+  readonly disk?: { readonly freeBytes: number; readonly totalBytes: number } | null;
+  /** The page's access: sign-in required (not loopback), open sessions. */
+  readonly http?: unknown;
 }
 
 /** What the status is read from: the components themselves. */
@@ -44,6 +50,9 @@ export interface StatusSources {
   /** Industrial outputs' own status (connection, queue…), by name. */
   readonly outputs: Record<string, () => unknown>;
   readonly assistant?: () => unknown;
+  readonly drift?: () => unknown;
+  readonly disk?: () => { readonly freeBytes: number; readonly totalBytes: number } | null;
+  readonly http?: () => unknown;
 }
 
 export class StatusReporter {
@@ -79,6 +88,9 @@ export class StatusReporter {
         : { enabled: false, intervalMs: null, pings: 0, stalled: [] },
       outputs,
       ...(s.assistant ? { assistant: s.assistant() } : {}),
+      ...(s.drift ? { drift: s.drift() } : {}),
+      ...(s.disk ? { disk: s.disk() } : {}),
+      ...(s.http ? { http: s.http() } : {}),
       failures: s.lifecycle.result().failures.map((f) => {
         const code = (f.error as { code?: unknown }).code;
         return { component: f.component, phase: f.phase, ...(typeof code === 'string' ? { code } : {}), message: f.error.message };

@@ -17,7 +17,8 @@
  *   in /status.
  * - dialogue: questions about inspections — the AnomalyGPT LLM (assistant.enabled) or, by
  *   default, the grounded answerer (src/dialogue/grounded/: no language model).
- * - http: /healthz, /status and the dialogue API (config.http).
+ * - http: /healthz, /status, the dialogue API and the technician's page with its API
+ *   (config.http; console-wiring.ts). The drift watch and the page's live cache are sinks.
  * - watchdog: WATCHDOG=1 only while the pipelines make progress (liveness.ts).
  *
  * READY=1 goes out after every component started. Stopping (SIGTERM) runs the reverse: the
@@ -47,6 +48,7 @@ import { SinkFanout, type VerdictSink } from '../publish/sink.js';
 import { Assistant } from '../vlm/assistant/assistant.js';
 import { StatusReporter, type AppStatus } from './app-status.js';
 import { sourceOptions, withDaemonOptions } from './camera-source.js';
+import { consoleRoutes, createDriftWatch, createLiveCache, diskOf, snapshotDrift } from './console-wiring.js';
 import { CameraController, DaemonController } from './daemon-control.js';
 import { recipeLookup } from './grounded-recipes.js';
 import { LlmConversations, llmAssistantInfo } from './llm-conversations.js';
@@ -129,6 +131,9 @@ export class App {
         ? new GroundedConversations({ archive: record, recipes: recipeLookup(recipes), cameras: () => config.cameras.map((c) => c.id) })
         : undefined;
     const dialogue = conversations ? new DialogueService(config.assistant.dialogue, conversations, child('dialogue')) : undefined;
+    // The drift watch (per recipe, over recorded passes) and the page's live cache: sinks.
+    const drift = createDriftWatch(recipes, record, child('drift'));
+    const live = config.http.enabled ? createLiveCache(config, record, child('live')) : undefined;
 
     // What OPC UA / MQTT may do to the cameras (trigger, select a recipe, read health), and
     // what each pipeline inspects with (the active recipe, then the assistant's policy).
@@ -143,6 +148,7 @@ export class App {
             model: () => engine.model(),
             imageLimits: config.images,
             ...(assistant ? { decider: assistant } : {}),
+            drift: (recipeId) => snapshotDrift(drift, recipeId),
           }),
       ),
     );
@@ -151,7 +157,7 @@ export class App {
       : undefined;
     this.#opcua = config.opcua.enabled ? new OpcuaOutput(config.opcua, child('opcua'), this.#control, config.stateDirectory, { env }) : undefined;
     const fanout = new SinkFanout(
-      [new LogSink(child('verdicts')), ...(this.#opcua ? [this.#opcua] : []), ...(mqtt ? [mqtt] : []), ...(options.sinks ?? [])],
+      [new LogSink(child('verdicts')), ...(this.#opcua ? [this.#opcua] : []), ...(mqtt ? [mqtt] : []), drift, ...(live ? [live] : []), ...(options.sinks ?? [])],
       { logger: child('sinks'), timeoutMs: config.shutdown.stepTimeoutMs },
     );
 
@@ -179,18 +185,24 @@ export class App {
       step('sinks', () => undefined, () => fanout.drain()),
       ...this.#pipelines.map((p) => step(`pipeline:${p.cameraId}`, () => p.start(), () => p.stop())),
     ];
+    const page = live
+      ? consoleRoutes({ config, env, record, recipes, pipelines: this.#pipelines, control: this.#control, live, drift, logger: (c) => child(c) })
+      : undefined;
     this.#http = config.http.enabled
       ? new HttpServer({
           host: config.http.host,
           port: config.http.port,
           headersTimeoutMs: config.http.headersTimeoutMs,
           requestTimeoutMs: config.http.requestTimeoutMs,
+          ...(config.http.tls ? { tls: config.http.tls } : {}),
           logger: child('http'),
           routes: [
+            ...(page ? [page.first] : []),
             statusRoutes({ isReady: () => this.#ready, status: () => this.status() }),
             ...(dialogue
               ? [dialogueRoutes(dialogue, assistant ? { assistant: () => llmAssistantInfo(assistant), llmVerdict: (id) => assistant.verdictFor(id) } : { assistant: groundedAssistantInfo })]
               : []),
+            ...(page?.rest ?? []),
           ],
         })
       : undefined;
@@ -205,7 +217,10 @@ export class App {
       sinks: fanout,
       archive: record,
       ...(watchdog && intervalMs !== null ? { watchdog: { watchdog, intervalMs, ...(liveness ? { liveness } : {}) } } : {}),
-      outputs: mqtt ? { mqtt: () => mqtt.status() } : {},
+      outputs: { ...(mqtt ? { mqtt: () => mqtt.status() } : {}), ...(this.#opcua ? { opcua: () => this.#opcua!.status() } : {}) },
+      drift: () => drift.reports(),
+      disk: () => diskOf(record.directory),
+      ...(page ? { http: () => ({ host: config.http.host, authRequired: page.access.authRequired, sessions: page.access.sessions }) } : {}),
       ...(dialogue ? { assistant: () => ({ ...(assistant ? assistant.status() : { mode: 'grounded' }), dialogue: dialogue.status() }) } : {}),
     });
   }

@@ -34,6 +34,8 @@ export interface CameraControllerOptions {
   /** images.maxPixels: live frames above it are refused before inspection (E_IMAGE_TOO_LARGE). */
   readonly imageLimits: ImageLimits;
   readonly decider?: VerdictDecider;
+  /** The drift watch's state of a recipe (src/pipeline/drift-watch.ts). */
+  readonly drift?: (recipeId: string) => CameraSnapshot['drift'];
 }
 
 export class CameraController implements CameraControl, FrameInspector {
@@ -82,6 +84,7 @@ export class CameraController implements CameraControl, FrameInspector {
       model: this.#opts.model(),
       counters: { inspected: s.counters.inspected, passed: s.counters.passed, failed: s.counters.failed, dropped: s.counters.dropped, errors: s.counters.errors },
       lastVerdictAt: s.lastVerdict?.decidedAt ?? null,
+      ...(this.#opts.drift ? { drift: this.#opts.drift(this.#recipeId) } : {}),
     };
   }
 

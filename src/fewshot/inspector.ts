@@ -88,6 +88,7 @@ export class Inspector {
         totalMs: t3 - t0,
       },
       frame: { width: frame.width, height: frame.height, origin: frame.origin },
+      map: { width: map.width, height: map.height, data: map.data, crop: enc.crop },
     };
     return { verdict, map, crop: enc.crop };
   }

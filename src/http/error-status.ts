@@ -12,6 +12,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.IMAGE_UNDECODABLE]: 400,
   [ErrorCodes.FRAME_INVALID]: 400,
   [ErrorCodes.RECIPE_INVALID]: 400,
+  [ErrorCodes.UNAUTHORIZED]: 401,
+  [ErrorCodes.FORBIDDEN]: 403,
   [ErrorCodes.NOT_FOUND]: 404,
   [ErrorCodes.INSPECTION_UNKNOWN]: 404,
   [ErrorCodes.CONVERSATION_UNKNOWN]: 404,
@@ -27,6 +29,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.RECIPE_NO_REFERENCES]: 422,
   [ErrorCodes.IMAGE_TOO_SMALL]: 422,
   [ErrorCodes.LLM_BUSY]: 429,
+  [ErrorCodes.RATE_LIMITED]: 429,
   [ErrorCodes.CAMERA_OPEN]: 503,
   [ErrorCodes.CAMERA_READ]: 503,
 };

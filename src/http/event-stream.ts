@@ -27,6 +27,11 @@ export class EventStream {
     return this.#open;
   }
 
+  /** Bytes written but not yet taken by the client (a slow client's backlog). */
+  get buffered(): number {
+    return this.#reply.raw.writableLength;
+  }
+
   /** Writes the 200 head; idempotent. */
   open(): void {
     if (this.#open) return;

@@ -1,6 +1,6 @@
 /**
  * The daemon's one HTTP server (fastify, sharing the daemon's pino logger): status, the API
- * and, later, the technician's page. Routes come in as small plugins (HttpRoutes) built by
+ * and the technician's page (HTTPS when http.tls is set). Routes come in as small plugins (HttpRoutes) built by
  * the composition root, so this file knows no domain.
  *
  * - One error shape for every route: `{ error: { code, message } }`, status from
@@ -12,7 +12,9 @@
  * - stop(): stops accepting, then closes idle and active connections (open event streams
  *   included), so the lifecycle's reverse stop is prompt.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Component } from '../component.js';
@@ -38,6 +40,8 @@ export interface HttpServerOptions {
   readonly requestTimeoutMs?: number;
   /** Largest request body any route accepts unless it sets its own. Default 64 KiB. */
   readonly bodyLimit?: number;
+  /** Serve HTTPS with these PEM files (config http.tls, absolute paths). */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
@@ -78,22 +82,27 @@ export class HttpServer implements Component {
     // closing here would break the reverse stop order. stop() closes the server.
     signal?.throwIfAborted();
     const o = this.#opts;
+    let tls: { cert: Buffer; key: Buffer } | undefined;
+    if (o.tls) {
+      try {
+        tls = { cert: readFileSync(o.tls.cert), key: readFileSync(o.tls.key) };
+      } catch (e) {
+        throw new AppError(ErrorCodes.CONFIG_INVALID, `http.tls: cannot read ${(e as { path?: string }).path ?? 'the certificate or key'}: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    const timeouts = {
+      headersTimeout: o.headersTimeoutMs ?? 5000,
+      requestTimeout: o.requestTimeoutMs ?? 10_000,
+      keepAliveTimeout: 5000,
+      connectionsCheckingInterval: 1000,
+    };
     const app = Fastify({
       loggerInstance: o.logger,
       // One line per /status poll would drown the journal; failures are logged below.
       logController: new LogController({ disableRequestLogging: true }),
       bodyLimit: o.bodyLimit ?? 64 * 1024,
       forceCloseConnections: true,
-      serverFactory: (handler) =>
-        createServer(
-          {
-            headersTimeout: o.headersTimeoutMs ?? 5000,
-            requestTimeout: o.requestTimeoutMs ?? 10_000,
-            keepAliveTimeout: 5000,
-            connectionsCheckingInterval: 1000,
-          },
-          handler,
-        ) as Server,
+      serverFactory: (handler) => (tls ? createTlsServer({ ...timeouts, ...tls }, handler) : createServer(timeouts, handler)) as Server,
       // The routes see a plain FastifyInstance: the logger's pino type parameter is not theirs to know.
     }) as unknown as FastifyInstance;
     // JSON bodies: an empty body is no body (a bare POST with the JSON content type, as curl

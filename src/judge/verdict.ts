@@ -53,6 +53,19 @@ export interface LlmOpinion {
   readonly prefillMs: number;
 }
 
+/**
+ * The anomaly map a verdict came from, kept in memory only (issue 10, the live view draws it):
+ * never written into the record's JSON (record-schema.ts rowOf) nor sent over MQTT/OPC UA.
+ * `data` is row-major height×width, on the judge's scale (values above the recipe's boundary
+ * are anomalous); it covers `crop`, a rectangle of the frame in frame pixels.
+ */
+export interface VerdictMap {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Float32Array;
+  readonly crop: { readonly x: number; readonly y: number; readonly width: number; readonly height: number };
+}
+
 export interface Verdict {
   /** Unique inspection id: `<camera>-<capturedAt>-<seq>`. */
   readonly id: string;
@@ -72,6 +85,8 @@ export interface Verdict {
   readonly locations: readonly DefectLocation[];
   /** Mask PNG at frame size (0/255), present when the frame failed. */
   readonly maskPng?: Uint8Array;
+  /** The judge's anomaly map (in memory only; see VerdictMap). */
+  readonly map?: VerdictMap;
   readonly recipe: { readonly id: string; readonly version: string };
   /** The decider's model: the few-shot bundle, or the AnomalyGPT bundle when the LLM decided. */
   readonly model: { readonly id: string; readonly version: string };

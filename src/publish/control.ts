@@ -6,6 +6,7 @@
  */
 import type { CameraState } from '../capture/camera.js';
 import type { TriggerMode } from '../config/index.js';
+import type { DriftStateName } from '../judge/drift.js';
 import type { Verdict } from '../judge/verdict.js';
 
 export interface CameraSnapshot {
@@ -23,6 +24,12 @@ export interface CameraSnapshot {
     readonly errors: number;
   };
   readonly lastVerdictAt: number | null;
+  /**
+   * The drift watch's state of the active recipe (src/judge/drift.ts): margin = m, the share
+   * of the references' margin to the boundary that recent passes still keep. Absent when the
+   * daemon has no drift watch.
+   */
+  readonly drift?: { readonly state: DriftStateName; readonly margin: number | null; readonly passes: number };
 }
 
 export interface CameraControl {

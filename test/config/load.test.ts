@@ -86,7 +86,7 @@ t.test('an unknown key deep down is reported with its YAML path', async (t) => {
 t.test('one error lists every problem', async (t) => {
   const cfg = minimal();
   cfg.logging = { level: 'loud' };
-  cfg.http = { port: 70000, tls: true };
+  cfg.http = { port: 70000, tlz: true };
   try {
     validateConfig(cfg, 'plant.yaml', noEnv);
     t.fail('should throw');
@@ -95,7 +95,7 @@ t.test('one error lists every problem', async (t) => {
     t.match(msg, /^invalid configuration plant\.yaml \(3 problems\)/);
     t.match(msg, /logging\.level: must be one of fatal, error, warn, info, debug, trace/);
     t.match(msg, /http\.port: /);
-    t.match(msg, /http\.tls: unknown key/);
+    t.match(msg, /http\.tlz: unknown key/);
   }
 });
 

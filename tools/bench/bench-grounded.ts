@@ -78,8 +78,9 @@ async function ask(base: string, conversation: string, question: string): Promis
   let first = NaN;
   let text = '';
   const decoder = new TextDecoder();
-  for await (const chunk of res.body) {
-    text += decoder.decode(chunk as Uint8Array, { stream: true });
+  const reader = res.body.getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    text += decoder.decode(r.value, { stream: true });
     if (Number.isNaN(first) && text.includes('event: token')) first = performance.now() - t0;
   }
   const done = performance.now() - t0;

@@ -92,6 +92,8 @@ export interface StateMessage {
   readonly counters: CameraSnapshot['counters'];
   readonly lastVerdictAt: string | null;
   readonly lastVerdict: VerdictSummary | null;
+  /** The active recipe's drift state (docs/mqtt.md "State"); null when not watched. */
+  readonly drift: { readonly state: string; readonly margin: number | null; readonly passes: number } | null;
   readonly mqtt: MqttCounters;
 }
 
@@ -108,6 +110,8 @@ export function stateMessage(s: CameraSnapshot, last: VerdictSummary | null, mqt
     counters: { ...s.counters },
     lastVerdictAt: s.lastVerdictAt === null ? null : iso(s.lastVerdictAt),
     lastVerdict: last,
+    // The margin rounded so that noise in the third decimal does not republish the state.
+    drift: s.drift ? { state: s.drift.state, margin: s.drift.margin === null ? null : Math.round(s.drift.margin * 100) / 100, passes: s.drift.passes } : null,
     mqtt,
   };
 }

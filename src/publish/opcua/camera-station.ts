@@ -110,6 +110,11 @@ export class CameraStation implements VisionCommands {
     if (this.#closed) return;
     this.#guard('heartbeat', () => {
       this.#tags.setHeartbeat(heartbeat);
+      // A recipe switched over MQTT or the page shows here within a second, and so does the
+      // drift state (both are written only when they change).
+      const snap = this.#camera.snapshot();
+      this.#tags.setActive(snap);
+      if (snap.drift) this.#tags.setDrift(snap.drift.state);
       this.#display.refresh(now);
     });
   }

@@ -56,6 +56,7 @@ const TAGS = {
   ModelVersion: { dataType: DataType.String, initial: '', description: 'model version' },
   CameraState: { dataType: DataType.String, initial: 'starting', description: 'starting|streaming|reconnecting|ended|stopped' },
   Heartbeat: { dataType: DataType.UInt32, initial: 0, description: 'incremented by the server every second' },
+  DriftState: { dataType: DataType.String, initial: 'insufficient', description: 'drift watch of the active recipe: ok|watch|drifting|insufficient (README "Drift watch")' },
 } satisfies Record<string, TagSpec>;
 
 export type TagName = keyof typeof TAGS;
@@ -201,6 +202,12 @@ export class CameraTags {
 
   setHeartbeat(n: number): void {
     this.#set('Heartbeat', n >>> 0);
+  }
+
+  /** Written only when it changes (a PLC may monitor it for alarms). */
+  setDrift(state: string): void {
+    const v = this.#vars.get('DriftState');
+    if (v && v.readValue().value.value !== state) this.#set('DriftState', state);
   }
 
   setActive(snapshot: Pick<CameraSnapshot, 'recipe' | 'model'>): void {

@@ -5,7 +5,7 @@
  */
 import type { Frame } from '../../capture/frame.js';
 import type { OpcuaConfig } from '../../config/opcua.js';
-import type { OpcuaServer } from './opcua-server.js';
+import type { OpcuaServer, OpcuaStatus } from './opcua-server.js';
 import type { DaemonControl } from '../control.js';
 import type { SecretEnvironment } from '../../config/index.js';
 import type { Verdict } from '../../judge/verdict.js';
@@ -40,6 +40,10 @@ export class OpcuaOutput implements Component, VerdictSink {
     const server = this.#server;
     this.#server = undefined;
     await server?.stop();
+  }
+
+  status(): OpcuaStatus {
+    return this.#server?.status() ?? { listening: false, endpoint: null, sessions: 0, subscriptions: 0, maxSessions: this.config.maxSessions };
   }
 
   get endpointUrl(): string | undefined {

@@ -4,7 +4,8 @@
  * - Endpoints: the configured message security modes × policies; `None` only when listed
  *   (then with SecurityPolicy.None, which is the only policy that mode takes).
  * - Users: username/password from the config, the password resolved from the environment or
- *   a systemd credential; compared in constant time.
+ *   a systemd credential; compared in constant time (../user-directory.ts, shared with the
+ *   technician's page).
  * - Roles (OPC 10000-3 §4.8.2 well-known roles): an operator gets AuthenticatedUser +
  *   Operator, an engineer additionally Engineer. The server enforces them through the
  *   RolePermissions of each writable tag and each method (OPC 10000-3 §5.2.9), so a client
@@ -13,7 +14,6 @@
  *   the Anonymous role only: node-opcua would otherwise treat "no role" as "every permission"
  *   (its unresolvedPermissionPolicy "allow").
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   MessageSecurityMode,
   PermissionType,
@@ -23,9 +23,8 @@ import {
   type NodeId,
   type RolePermissionTypeOptions,
 } from 'node-opcua';
-import { resolveSecret, type SecretEnvironment } from '../../config/index.js';
-import { AppError, ErrorCodes } from '../../errors.js';
-import type { OpcuaConfig, OpcuaRole } from '../../config/opcua.js';
+import type { OpcuaConfig } from '../../config/opcua.js';
+import { UserDirectory as BaseUserDirectory } from '../user-directory.js';
 
 export interface EndpointSecurity {
   readonly securityModes: MessageSecurityMode[];
@@ -39,43 +38,8 @@ export function endpointSecurity(config: Pick<OpcuaConfig, 'securityModes' | 'se
   return { securityModes, securityPolicies };
 }
 
-interface UserEntry {
-  readonly digest: Buffer;
-  readonly role: OpcuaRole;
-}
-
-const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
-
-/** The configured users with their resolved passwords (kept as SHA-256 digests only). */
-export class UserDirectory {
-  readonly #users = new Map<string, UserEntry>();
-
-  constructor(users: OpcuaConfig['users'], environment: SecretEnvironment = {}) {
-    users.forEach((u, i) => {
-      if (this.#users.has(u.username)) {
-        throw new AppError(ErrorCodes.CONFIG_INVALID, `opcua.users[${i}].username: duplicate user "${u.username}"`);
-      }
-      const password = resolveSecret(u.password, `opcua.users[${i}].password`, environment);
-      this.#users.set(u.username, { digest: sha256(password), role: u.role });
-    });
-  }
-
-  get size(): number {
-    return this.#users.size;
-  }
-
-  /** Constant-time on the password (digests of equal length); unknown users cost the same. */
-  isValidUser(username: string, password: string): boolean {
-    const entry = this.#users.get(username);
-    const given = sha256(password);
-    const ok = timingSafeEqual(given, entry?.digest ?? sha256(`\0${password}`));
-    return entry !== undefined && ok;
-  }
-
-  roleOf(username: string): OpcuaRole | undefined {
-    return this.#users.get(username)?.role;
-  }
-
+/** The configured users (../user-directory.ts) with their OPC UA roles. */
+export class UserDirectory extends BaseUserDirectory {
   /** The well-known roles of a user; Anonymous for anyone not configured (see file comment). */
   rolesOf(username: string): NodeId[] {
     const role = this.roleOf(username);

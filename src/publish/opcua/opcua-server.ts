@@ -36,6 +36,15 @@ import type { OpcuaConfig } from '../../config/opcua.js';
 import { UserDirectory, endpointSecurity } from './opcua-security.js';
 import { VisionSystem } from './vision-system.js';
 
+export interface OpcuaStatus {
+  readonly listening: boolean;
+  readonly endpoint: string | null;
+  /** Open client sessions. */
+  readonly sessions: number;
+  readonly subscriptions: number;
+  readonly maxSessions: number;
+}
+
 export interface OpcuaServerOptions {
   /** Default process.env / $CREDENTIALS_DIRECTORY (user passwords). */
   readonly secrets?: SecretEnvironment;
@@ -78,6 +87,18 @@ export class OpcuaServer implements Component, VerdictSink {
 
   get endpointUrl(): string | undefined {
     return this.#server?.getEndpointUrl();
+  }
+
+  /** For /status and the page: where it listens and who is connected. */
+  status(): OpcuaStatus {
+    const s = this.#server;
+    return {
+      listening: s !== undefined,
+      endpoint: s?.getEndpointUrl() ?? null,
+      sessions: s?.currentSessionCount ?? 0,
+      subscriptions: s?.currentSubscriptionCount ?? 0,
+      maxSessions: this.#config.maxSessions,
+    };
   }
 
   async start(signal: AbortSignal): Promise<void> {

@@ -47,6 +47,8 @@ export class TestCamera implements CameraControl {
   failNext: AppError | undefined;
   recipes = new Set(['bottle', 'cable']);
   recipe = { id: 'bottle', version: '1' };
+  /** The drift watch's state of the active recipe, when a test sets one. */
+  drift: CameraSnapshot['drift'];
   readonly model = { id: 'mobilenetv2-nsfwjs', version: '1.0.0' };
   /** The sink path, like the pipeline's fan-out (set to OpcuaServer.publish). */
   sink: ((v: Verdict) => void) | undefined;
@@ -72,6 +74,7 @@ export class TestCamera implements CameraControl {
       model: this.model,
       counters: { inspected: this.seq, passed: 0, failed: 0, dropped: 0, errors: 0 },
       lastVerdictAt: null,
+      ...(this.drift ? { drift: this.drift } : {}),
     };
   }
 
