@@ -1,7 +1,8 @@
 /**
- * Asking about an inspection in a real browser, with the tiny AnomalyGPT bundle loaded
- * (tools/fixtures/anomalygpt/build-tiny-bundle.ts: random weights, so the words are noise —
- * what is checked is the plumbing): the panel says where answers come from, each answer
+ * Asking about an inspection in a real browser: with the default install (no language model:
+ * the grounded answerer — the page says so, and the figures in the answer are the record's),
+ * and with the tiny AnomalyGPT bundle loaded (tools/fixtures/anomalygpt/build-tiny-bundle.ts:
+ * random weights, so the words are noise — what is checked is the plumbing). Each answer
  * streams token by token, and three questions are three turns of one conversation.
  */
 import t from 'tap';
@@ -17,6 +18,39 @@ else {
   const root = t.testdir({});
   const tiny = join(root, 'tiny');
   t.before(() => buildTinyBundle(tiny, { seed: 3 }));
+
+  t.test('the default install: a grounded, multi-turn conversation that says no language model is loaded', async (t) => {
+    const d = await startConsoleDaemon(t, root, { cameras: [SIM_CAMERA('cam1', 11, { trigger: { mode: 'free-run', fps: 2 } })] });
+    await until(() => (d.app.pipeline('cam1')?.counters.failed ?? 0) >= 1, 40_000, 'a fail to ask about', 50);
+    const { items } = (await (await fetch(`${d.base}/api/inspections?pass=false&limit=1`)).json()) as { items: { id: string; score: number; threshold: number }[] };
+    const fail = items[0];
+    const browser = await launch(t);
+    const { page, errors, foreign } = await openPage(browser, d.base);
+    await page.goto(`${d.base}/#/inspection/${encodeURIComponent(fail.id)}`);
+    const note = page.locator('.chat-mode');
+    await note.filter({ hasText: /language model/i }).waitFor({ timeout: 15_000 });
+    t.match(await note.textContent(), /no language model is loaded/i, 'the page says plainly that no language model is loaded');
+    const questions = ['Why did it fail?', 'Where is the defect?', 'How many failed today?'];
+    for (const [i, q] of questions.entries()) {
+      await page.getByLabel('question').fill(q);
+      await page.getByRole('button', { name: 'Ask' }).click();
+      await page.locator('.msg.a .meta').nth(i).waitFor({ timeout: 30_000 });
+    }
+    const answers = (await page.locator('.msg.a').allTextContents()).map((a) => a.replace(/\s+/g, ' '));
+    t.equal(answers.length, 3, 'three answers in one conversation');
+    t.equal(await page.locator('.msg.err').count(), 0, 'no errors');
+    // The first answer is made of the record's own figures: its score and boundary as shown.
+    const record = (await (await fetch(`${d.base}/api/inspections/${encodeURIComponent(fail.id)}`)).json()) as { verdict: { score: number; threshold: number } };
+    t.ok(answers[0].includes(record.verdict.score.toFixed(3)) || answers[0].includes(record.verdict.score.toPrecision(3)), `the why-answer quotes the recorded score (${record.verdict.score}): "${answers[0].slice(0, 160)}…"`);
+    t.match(answers[1], /top|bottom|left|right|center/, 'the where-answer names a 3×3 place');
+    t.match(answers[2], /today/i, 'the counts answer says the range it used');
+    const dialogue = (d.app.status().assistant as { mode: string; dialogue: { opened: number; answers: number } });
+    t.equal(dialogue.mode, 'grounded');
+    t.same([dialogue.dialogue.opened, dialogue.dialogue.answers], [1, 3], 'one conversation, three turns');
+    await screenshot(page, 'inspection-chat-grounded-1280x800', true);
+    t.same(foreign, [], 'nothing fetched from another origin');
+    t.same(errors.filter((e) => /Content Security Policy|uncaught/.test(e)), [], 'no CSP violation, no uncaught error');
+  });
 
   t.test('a multi-turn conversation streamed into the inspection page (tiny AnomalyGPT bundle)', async (t) => {
     const d = await startConsoleDaemon(t, root, {
