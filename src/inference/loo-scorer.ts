@@ -30,6 +30,7 @@ export class LooScorer {
     sources: readonly Uint16Array[],
     map: MapSpec,
     open: (model: Uint8Array) => Promise<ort.InferenceSession>,
+    mode: 'rows' | 'patches' = 'rows',
   ): Promise<LooScorer> {
     const graph = buildScorerGraph({
       taps: bank.map((b) => ({ input: b.output, channels: b.channels, height: b.height, width: b.width, bank: b.vectors, count: b.count })),
@@ -37,19 +38,30 @@ export class LooScorer {
       mapHeight: map.height,
       smoothSigma: map.smoothSigma,
       pool: map.pool,
-      excludable: true,
+      excludable: mode === 'rows' ? true : 'patches',
     });
     return new LooScorer(await open(graph), map, bank, sources);
   }
 
-  /** The rows of `reference` masked (undefined: nothing masked, the full bank). */
-  masksFor(reference: number | undefined): ort.Tensor[] {
+  /** The rows of `reference` (or of several) masked; undefined: nothing masked, the full bank. */
+  masksFor(reference: number | readonly number[] | undefined): ort.Tensor[] {
     if (reference === undefined) return this.none;
+    const out = new Set(typeof reference === 'number' ? [reference] : reference);
     return this.bank.map((b, ti) => {
       const m = new Float32Array(b.count);
       const src = this.sources[ti];
-      for (let i = 0; i < m.length; i++) if (src[i] === reference) m[i] = EXCLUDED;
+      for (let i = 0; i < m.length; i++) if (out.has(src[i])) m[i] = EXCLUDED;
       return new ort.Tensor('float32', m, [1, b.count]);
+    });
+  }
+
+  /** Per-patch masks ('patches' mode): `exclude(ti, patch, row)` true masks that pair. */
+  patchMasks(exclude: (tap: number, patch: number, row: number) => boolean): ort.Tensor[] {
+    return this.bank.map((b, ti) => {
+      const P = b.height * b.width;
+      const m = new Float32Array(P * b.count);
+      for (let p = 0; p < P; p++) for (let r = 0; r < b.count; r++) if (exclude(ti, p, r)) m[p * b.count + r] = EXCLUDED;
+      return new ort.Tensor('float32', m, [P, b.count]);
     });
   }
 

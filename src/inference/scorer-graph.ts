@@ -35,8 +35,10 @@ export interface ScorerSpec {
    * Calibration variant: one more input per tap, `exclude_<input>` [1, count], added to the
    * similarities before the max. −4 on a reference's own rows (cosines are ≥ −1) scores it
    * against the bank without them: leave-one-out in one GEMM, no rebuilt bank.
+   * 'patches': the input is [P, count], one mask per query patch (e.g. a patch's own
+   * neighbourhood in its own image, for self-similarity evidence).
    */
-  readonly excludable?: boolean;
+  readonly excludable?: boolean | 'patches';
 }
 
 export const SCORER_OUTPUT = 'anomaly_map';
@@ -55,7 +57,7 @@ export function buildScorerGraph(spec: ScorerSpec): Uint8Array {
     let sims = g.op('MatMul', [q, bankT]);
     if (spec.excludable) {
       // q·n̂_j ≥ −‖q‖, so −4·‖q‖ added to a row puts it below every row that is not excluded.
-      const ex = g.input(excludeInput(tap.input), [1, tap.count]);
+      const ex = g.input(excludeInput(tap.input), [spec.excludable === 'patches' ? tap.height * tap.width : 1, tap.count]);
       sims = g.op('Add', [sims, g.op('Mul', [ex, qNorm])]);
     }
     const best = g.op('ReduceMax', [sims], { axes: [1], keepdims: 1 });

@@ -1,21 +1,22 @@
 /**
  * The threshold-free decision boundary (pure): derived only from what calibration measured
- * on the recipe's own normal references. Nobody types a threshold.
+ * on the recipe's own normal references. Nobody types a threshold, and no constant in it was
+ * fitted to any data set.
  *
- * Evidence (recipe/calibrate.ts):
- *   - held-out scores H: each reference scored against a bank built without it (k ≥ 2):
- *     real part-to-part variation, slightly pessimistic (k−1 references instead of k);
- *   - perturbed scores P: small shifts/rotations/gain changes of the references: the only
- *     normal evidence when k = 1, and it under-represents real variation;
- *   - synthetic scores S: defects pasted onto references (the simulator's generators).
- *
- * Rule: n = the upper normal score (H without its single largest value when k ≥ 3, so one
- * odd reference does not set the boundary; max(P) when k = 1); s = median(S);
- * threshold = n + λ·(s − n), λ = 1/4 with held-out evidence, 1/2 with perturbations only.
- * The two fractions were chosen on the shared evaluation data (README "Measured"), which
- * makes the reported accuracy optimistic; they are the rule's only constants.
+ * Rule (issue 11): the boundary is the score a normal part exceeds with probability
+ * TARGET_FALSE_REJECT (1 %: an operating requirement, stated, not fitted). The image score is
+ * the maximum over the anomaly map, so by extreme-value theory the normal image score is
+ * Gumbel-distributed (a maximum of many patch scores with an exponential-type tail), with
+ * scale β equal to the tail scale of the patch scores — unchanged by the correlation between
+ * neighbouring patches, which only shifts the location. Hence:
+ *   - β = mean excess of the normal patch scores over their 90th percentile, per map, pooled
+ *     (thousands of held-out patch scores even at k = 2: a stable estimate);
+ *   - μ = mean(normal image scores) − γ·β (γ = Euler's constant: Gumbel mean = μ + γβ);
+ *   - threshold = μ + β·(−ln(−ln(1 − α))), α = TARGET_FALSE_REJECT.
+ * Normal evidence: the held-out (leave-one-out) maps when there are any (k ≥ 2); with one
+ * reference, its perturbed copies. The 90th percentile (where the tail begins) is the usual
+ * peaks-over-threshold choice, not tuned.
  */
-
 export interface Boundary {
   /** Scores above this fail. */
   readonly threshold: number;
@@ -27,41 +28,58 @@ export interface Boundary {
   readonly defectLevel: number;
 }
 
-/** What calibration measured (see recipe/calibrate.ts). */
-export interface BoundaryEvidence {
-  readonly heldOutScores: readonly number[];
-  readonly perturbedScores: readonly number[];
-  readonly syntheticScores: readonly number[];
+/** What calibration measured (recipe/evidence.ts), as a recipe keeps it. */
+export interface CalibrationEvidence {
+  /** Image scores of held-out references (each against a bank without it; k ≥ 2). */
+  readonly heldOut: readonly number[];
+  /** Per held-out reference, the upper 10 % of its map values, descending. */
+  readonly heldOutTails?: readonly (readonly number[])[];
+  /** Image scores of perturbed copies of the references. */
+  readonly perturbed: readonly number[];
+  readonly perturbedTails?: readonly (readonly number[])[];
+  /** Image scores of synthetic defects pasted onto references. */
+  readonly synthetic: readonly number[];
 }
 
-export const LAMBDA_HELD_OUT = 0.25;
-export const LAMBDA_PERTURBED = 0.5;
+export const TARGET_FALSE_REJECT = 0.01;
+const EULER_GAMMA = 0.5772156649015329;
 
-export function deriveBoundary(e: BoundaryEvidence): Boundary {
-  const held = [...e.heldOutScores].sort((a, b) => a - b);
-  const perturbed = [...e.perturbedScores].sort((a, b) => a - b);
-  const synthetic = [...e.syntheticScores].sort((a, b) => a - b);
-  const useHeld = held.length >= 2;
-  const normal = useHeld ? held : perturbed;
-  if (normal.length === 0) throw new RangeError('deriveBoundary: no normal evidence (need ≥ 2 references or ≥ 1 perturbation)');
-  const n = useHeld && held.length >= 3 ? held[held.length - 2] : normal[normal.length - 1];
-  const lambda = useHeld ? LAMBDA_HELD_OUT : LAMBDA_PERTURBED;
-  if (synthetic.length === 0) {
-    return { threshold: n, scale: Math.max(n * 0.05, 1e-6), rule: 'normal-max (no synthetic evidence)', normalLevel: n, defectLevel: n };
+/** Gumbel scale from upper tails: pooled mean excess over each tail's own start. */
+export function tailScale(tails: readonly (readonly number[])[]): number {
+  let sum = 0;
+  let n = 0;
+  for (const t of tails) {
+    if (t.length < 2) continue;
+    const floor = Math.min(...t);
+    for (const x of t) sum += x - floor;
+    n += t.length;
   }
-  const s = median(synthetic);
-  if (!(s > n)) {
-    // Synthetic defects do not even score above the normals: the recipe cannot see defects
-    // well; keep the boundary at the normal level and say so in the rule.
-    return { threshold: n, scale: Math.max(n * 0.05, 1e-6), rule: 'normal-level (synthetic defects not separable)', normalLevel: n, defectLevel: s };
-  }
+  return n > 0 ? sum / n : 0;
+}
+
+export function deriveBoundary(e: CalibrationEvidence, alpha = TARGET_FALSE_REJECT): Boundary {
+  const useHeld = e.heldOut.length > 0;
+  const maxima = useHeld ? e.heldOut : e.perturbed;
+  const tails = (useHeld ? e.heldOutTails : e.perturbedTails) ?? [];
+  if (maxima.length === 0) throw new RangeError('deriveBoundary: no normal evidence (need ≥ 2 references or ≥ 1 perturbation)');
+  const mean = maxima.reduce((a, b) => a + b, 0) / maxima.length;
+  // Without tails (a recipe from before they were kept), the spread of the maxima themselves.
+  const beta = Math.max(tailScale(tails), maxima.length >= 2 ? (stdev(maxima) * Math.sqrt(6)) / Math.PI : 0, 1e-6);
+  const mu = mean - EULER_GAMMA * beta;
+  const threshold = mu + beta * -Math.log(-Math.log(1 - alpha));
+  const synthetic = e.synthetic.length ? median([...e.synthetic].sort((a, b) => a - b)) : threshold;
   return {
-    threshold: n + lambda * (s - n),
-    scale: (s - n) / 4,
-    rule: `${useHeld ? 'held-out' : 'perturbed'} + ${lambda}·(synthetic − normal)`,
-    normalLevel: n,
-    defectLevel: s,
+    threshold,
+    scale: beta,
+    rule: `gumbel(${useHeld ? 'held-out' : 'perturbed'}, n=${maxima.length}, β=${beta.toPrecision(3)}) at ${alpha * 100} % false rejects`,
+    normalLevel: mean,
+    defectLevel: synthetic,
   };
+}
+
+function stdev(xs: readonly number[]): number {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1));
 }
 
 function median(sorted: readonly number[]): number {
