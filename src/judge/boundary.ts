@@ -3,16 +3,18 @@
  * on the recipe's own normal references. Nobody types a threshold, and no constant in it was
  * fitted to any data set.
  *
- * Rule (issue 11): the boundary is the score a normal part exceeds with probability
- * TARGET_FALSE_REJECT (1 %: an operating requirement, stated, not fitted). The image score is
+ * Rule (issue 11): the boundary is the score a normal part exceeds with probability α, the
+ * recipe's false-reject target (an operating requirement the plant states; default
+ * DEFAULT_FALSE_REJECT). The image score is
  * the maximum over the anomaly map, so by extreme-value theory the normal image score is
  * Gumbel-distributed (a maximum of many patch scores with an exponential-type tail), with
  * scale β equal to the tail scale of the patch scores — unchanged by the correlation between
  * neighbouring patches, which only shifts the location. Hence:
  *   - β = mean excess of the normal patch scores over their 90th percentile, per map, pooled
  *     (thousands of held-out patch scores even at k = 2: a stable estimate);
- *   - μ = mean(normal image scores) − γ·β (γ = Euler's constant: Gumbel mean = μ + γβ);
- *   - threshold = μ + β·(−ln(−ln(1 − α))), α = TARGET_FALSE_REJECT.
+ *   - μ = median(normal image scores) + β·ln(ln 2) (Gumbel median = μ − β·ln(ln 2)): the
+ *     median, so one odd reference does not move the boundary;
+ *   - threshold = μ + β·(−ln(−ln(1 − α))).
  * Normal evidence: the held-out (leave-one-out) maps when there are any (k ≥ 2); with one
  * reference, its perturbed copies. The 90th percentile (where the tail begins) is the usual
  * peaks-over-threshold choice, not tuned.
@@ -41,8 +43,7 @@ export interface CalibrationEvidence {
   readonly synthetic: readonly number[];
 }
 
-export const TARGET_FALSE_REJECT = 0.01;
-const EULER_GAMMA = 0.5772156649015329;
+export const DEFAULT_FALSE_REJECT = 0.05;
 
 /** Gumbel scale from upper tails: pooled mean excess over each tail's own start. */
 export function tailScale(tails: readonly (readonly number[])[]): number {
@@ -57,22 +58,23 @@ export function tailScale(tails: readonly (readonly number[])[]): number {
   return n > 0 ? sum / n : 0;
 }
 
-export function deriveBoundary(e: CalibrationEvidence, alpha = TARGET_FALSE_REJECT): Boundary {
+export function deriveBoundary(e: CalibrationEvidence, alpha = DEFAULT_FALSE_REJECT): Boundary {
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`deriveBoundary: false-reject target ${alpha} not in (0, 1)`);
   const useHeld = e.heldOut.length > 0;
   const maxima = useHeld ? e.heldOut : e.perturbed;
   const tails = (useHeld ? e.heldOutTails : e.perturbedTails) ?? [];
   if (maxima.length === 0) throw new RangeError('deriveBoundary: no normal evidence (need ≥ 2 references or ≥ 1 perturbation)');
-  const mean = maxima.reduce((a, b) => a + b, 0) / maxima.length;
+  const level = median([...maxima].sort((a, b) => a - b));
   // Without tails (a recipe from before they were kept), the spread of the maxima themselves.
   const beta = Math.max(tailScale(tails), maxima.length >= 2 ? (stdev(maxima) * Math.sqrt(6)) / Math.PI : 0, 1e-6);
-  const mu = mean - EULER_GAMMA * beta;
+  const mu = level + beta * Math.log(Math.LN2);
   const threshold = mu + beta * -Math.log(-Math.log(1 - alpha));
   const synthetic = e.synthetic.length ? median([...e.synthetic].sort((a, b) => a - b)) : threshold;
   return {
     threshold,
     scale: beta,
     rule: `gumbel(${useHeld ? 'held-out' : 'perturbed'}, n=${maxima.length}, β=${beta.toPrecision(3)}) at ${alpha * 100} % false rejects`,
-    normalLevel: mean,
+    normalLevel: level,
     defectLevel: synthetic,
   };
 }

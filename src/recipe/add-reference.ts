@@ -80,7 +80,7 @@ export async function addReference(
   const bank = grown.map((g) => g.tap);
   const c = recipe.calibration;
   const calibration = { ...c, heldOut: [...c.heldOut, score], heldOutTails: [...(c.heldOutTails ?? []), upperTail(map)] };
-  const boundary = deriveBoundary(calibration);
+  const boundary = deriveBoundary(calibration, recipe.settings.falseRejectTarget);
   const images = recipe.referenceImages ?? recipe.references.map(() => undefined);
   const next: Recipe = {
     ...recipe,

@@ -54,7 +54,7 @@ export async function makeRecipe(
   const input = resolveInputSize(settings.input, refs.images[0], engine.inputSpec.sizeMultiple);
   const cal = await calibrate(cv, refs.images, engine.encoder, engine.taps, engine.openSession, { ...settings, input, seed }, progress);
   const evidence = evidenceOf(cal);
-  const boundary = deriveBoundary(evidence);
+  const boundary = deriveBoundary(evidence, settings.falseRejectTarget);
   // Frames that never were files (simulated parts) are kept as PNG.
   const bytes = refs.images.map((m, i) => refs.bytes?.[i] ?? new Uint8Array(cv.imencode('.png', m)));
   return {

@@ -4,12 +4,15 @@
  */
 import type { InputSize } from '../inference/encoder.js';
 import type { CalibrationSettings } from './calibrate.js';
+import { DEFAULT_FALSE_REJECT } from '../judge/boundary.js';
 
 export interface RecipeSettings extends Omit<CalibrationSettings, 'seed' | 'input'> {
   /** Bundle tap names the recipe scores. */
   readonly taps: readonly string[];
   /** Model input size, or 'auto': chosen from the references' aspect ratio (autoInputSize). */
   readonly input: InputSize | 'auto';
+  /** The share of good parts the boundary may reject (judge/boundary.ts); absent: the default. */
+  readonly falseRejectTarget?: number;
 }
 
 export function defaultRecipeSettings(): RecipeSettings {
@@ -25,6 +28,7 @@ export function defaultRecipeSettings(): RecipeSettings {
     score: { kind: 'max' },
     perturbations: 16,
     syntheticDefects: 16,
+    falseRejectTarget: DEFAULT_FALSE_REJECT,
   };
 }
 
