@@ -30,7 +30,7 @@ type Values = { [K in keyof typeof recipeOptions]?: string | undefined };
 
 export function recipeSettingsFromArgs(v: Values): { engineOptions: EngineOptions; settings: RecipeSettings } {
   const d = defaultRecipeSettings();
-  const size = v.size === undefined || v.size === 'auto' ? d.input : parseSize(v.size);
+  const size = v.size === undefined ? d.input : v.size === 'auto' || v.size === 'native' ? v.size : parseSize(v.size);
   const score = v.score
     ? v.score === 'max' || v.score === 'peak-over-median'
       ? ({ kind: v.score } as const)

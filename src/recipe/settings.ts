@@ -9,8 +9,11 @@ import { DEFAULT_FALSE_REJECT } from '../judge/boundary.js';
 export interface RecipeSettings extends Omit<CalibrationSettings, 'seed' | 'input'> {
   /** Bundle tap names the recipe scores. */
   readonly taps: readonly string[];
-  /** Model input size, or 'auto': chosen from the references' aspect ratio (autoInputSize). */
-  readonly input: InputSize | 'auto';
+  /**
+   * Model input size; 'auto': chosen from the references' aspect ratio (autoInputSize);
+   * 'native': the references' own resolution within a pixel budget (nativeInputSize).
+   */
+  readonly input: InputSize | 'auto' | 'native';
   /** The share of good parts the boundary may reject (judge/boundary.ts); absent: the default. */
   readonly falseRejectTarget?: number;
 }
@@ -45,6 +48,22 @@ export function autoInputSize(width: number, height: number, multiple = 32): Inp
   return width >= height ? { width: long, height: 192 } : { width: 192, height: long };
 }
 
-export function resolveInputSize(input: InputSize | 'auto', reference: { cols: number; rows: number }, multiple = 32): InputSize {
-  return input === 'auto' ? autoInputSize(reference.cols, reference.rows, multiple) : input;
+/**
+ * 'native' input size: the image's own resolution (thin defects stay a few pixels wide, as
+ * anomalib users ask for long parts), rounded to the size multiple, scaled down only to fit
+ * NATIVE_MAX_PIXELS — a cost bound (512² pixels, ≈ 5× the encoder work of 224²), not a
+ * value tuned on any data set.
+ */
+export const NATIVE_MAX_PIXELS = 512 * 512;
+
+export function nativeInputSize(width: number, height: number, multiple = 32, maxPixels = NATIVE_MAX_PIXELS): InputSize {
+  const scale = Math.min(1, Math.sqrt(maxPixels / (width * height)));
+  const fit = (x: number) => Math.max(multiple, Math.floor((x * scale) / multiple) * multiple);
+  return { width: fit(width), height: fit(height) };
+}
+
+export function resolveInputSize(input: InputSize | 'auto' | 'native', reference: { cols: number; rows: number }, multiple = 32): InputSize {
+  if (input === 'auto') return autoInputSize(reference.cols, reference.rows, multiple);
+  if (input === 'native') return nativeInputSize(reference.cols, reference.rows, multiple);
+  return input;
 }

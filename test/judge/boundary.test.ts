@@ -36,7 +36,7 @@ t.test('Gumbel rule: the stated formula', async (t) => {
 });
 
 t.test('k = 1: perturbed evidence; no tails: the spread of the maxima', async (t) => {
-  const b = deriveBoundary({ heldOut: [], perturbed: [0.2, 0.3, 0.25], perturbedTails: [[0.2, 0.1], [0.3, 0.1], [0.25, 0.15]], synthetic: [] });
+  const b = deriveBoundary({ heldOut: [], perturbed: [0.2, 0.3, 0.25], perturbedTails: [[0.2, 0.1], [0.3, 0.1], [0.25, 0.15]], synthetic: [0.1] });
   t.match(b.rule, /^gumbel\(perturbed, n=3/);
   t.ok(Math.abs(b.scale - tailScale([[0.2, 0.1], [0.3, 0.1], [0.25, 0.15]])) < 1e-12);
   const legacy = deriveBoundary({ heldOut: [0.2, 0.4, 0.3], perturbed: [], synthetic: [0.9] });
@@ -84,4 +84,16 @@ t.test('decide: fail iff score > threshold, confidence 0.5 at the threshold, mon
   t.same(sweep(0.41, 1.5, 0.01, true), [], 'above: fail, confidence non-decreasing away from the threshold, ≤ 1');
   t.same(sweep(0.39, -0.5, -0.01, false), [], 'below: pass, confidence non-decreasing away from the threshold, ≤ 1');
   t.ok(decide(10, b).confidence > 0.999 && decide(-10, b).confidence > 0.999, '→ 1 far away');
+});
+
+t.test('k = 1: midpoint between the perturbed and synthetic medians; Gumbel when they do not separate', async (t) => {
+  const b = deriveBoundary({ heldOut: [], perturbed: [0.1, 0.3, 0.2], perturbedTails: [[0.1, 0.05], [0.3, 0.2], [0.2, 0.1]], synthetic: [0.6, 0.4, 0.9] });
+  t.ok(Math.abs(b.threshold - (0.2 + 0.6) / 2) < 1e-12, `threshold ${b.threshold}`);
+  t.equal(b.normalLevel, 0.2);
+  t.equal(b.defectLevel, 0.6);
+  t.match(b.rule, /^midpoint/);
+  const flat = deriveBoundary({ heldOut: [], perturbed: [0.1, 0.3, 0.2], perturbedTails: [[0.1, 0.05], [0.3, 0.2], [0.2, 0.1]], synthetic: [0.15, 0.2] });
+  t.match(flat.rule, /^gumbel\(perturbed/, 'synthetic defects not above the perturbations');
+  const none = deriveBoundary({ heldOut: [], perturbed: [0.1, 0.3, 0.2], synthetic: [] });
+  t.match(none.rule, /^gumbel\(perturbed/, 'no synthetic defects');
 });
