@@ -40,7 +40,7 @@ export async function writeReferenceFiles(
   images: readonly (Uint8Array | undefined)[] | undefined,
   previous: string,
 ): Promise<void> {
-  await mkdir(join(folder, REFERENCES_DIR), { recursive: true });
+  if (entries.some((e) => e.file)) await mkdir(join(folder, REFERENCES_DIR), { recursive: true });
   for (const [i, e] of entries.entries()) {
     if (!e.file) continue;
     const bytes = images?.[i] ?? (await readFile(join(previous, e.file)).catch(() => undefined));

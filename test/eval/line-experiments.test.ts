@@ -34,8 +34,11 @@ t.test('feedback and bootstrap experiments on a simulated category', async (t) =
   t.teardown(() => engine.close());
   const settings = { ...defaultRecipeSettings(), taps: TAPS, perturbations: 4, syntheticDefects: 4 };
 
-  const fb = await feedbackExperiment(cv, cat, engine, { shots: 1, draws: 2, seed: 0, settings, feedback: 3 });
+  // A deliberately tight boundary (half the good parts rejected) so there are false rejects to mark.
+  const tight = { ...settings, syntheticDefects: 0, falseRejectTarget: 0.5 };
+  const fb = await feedbackExperiment(cv, cat, engine, { shots: 1, draws: 2, seed: 0, settings: tight, feedback: 3 });
   t.equal(fb.length, 2);
+  t.ok(fb.some((d) => d.marked.length > 0), `false rejects were marked (${fb.map((d) => d.marked.length).join(', ')})`);
   for (const d of fb) {
     t.ok(d.marked.length <= 3, `at most 3 marked (${d.marked.length})`);
     t.ok(d.marked.every((p) => p.includes('/test/good/')), 'only good images are marked');
