@@ -10,8 +10,9 @@
  * Gumbel-distributed (a maximum of many patch scores with an exponential-type tail), with
  * scale β equal to the tail scale of the patch scores — unchanged by the correlation between
  * neighbouring patches, which only shifts the location. Hence:
- *   - β = mean excess of the normal patch scores over their 90th percentile, per map, pooled
- *     (thousands of held-out patch scores even at k = 2: a stable estimate);
+ *   - β = the median over held-out maps of each map's mean excess of its patch scores over
+ *     its 90th percentile (hundreds of patch scores per map even at k = 2; the median over
+ *     maps, so one odd reference's map does not set it);
  *   - μ = median(normal image scores) + β·ln(ln 2) (Gumbel median = μ − β·ln(ln 2)): the
  *     median, so one odd reference does not move the boundary;
  *   - threshold = μ + β·(−ln(−ln(1 − α))).
@@ -30,8 +31,9 @@
  * Adding a reference (add-reference.ts) turns a 1-shot recipe into one with held-out evidence.
  *
  * Selection: the Gumbel rule (and α = 5 %) and the k = 1 midpoint were chosen after comparing
- * candidates (Gumbel on the mean or the median, α = 1/5/10 %, a balanced-error point against
- * the synthetic defects, the midpoint) on the four shared evaluation sets: README "Measured".
+ * candidates (Gumbel on the mean or the median, α = 1/5/10 %, β pooled or per-map median, a
+ * balanced-error point against the synthetic defects, the midpoint) on the four shared
+ * evaluation sets: README "Measured".
  */
 export interface Boundary {
   /** Scores above this fail. */
@@ -59,17 +61,15 @@ export interface CalibrationEvidence {
 
 export const DEFAULT_FALSE_REJECT = 0.05;
 
-/** Gumbel scale from upper tails: pooled mean excess over each tail's own start. */
+/** Gumbel scale from upper tails: median over maps of each tail's mean excess over its own start. */
 export function tailScale(tails: readonly (readonly number[])[]): number {
-  let sum = 0;
-  let n = 0;
+  const excess: number[] = [];
   for (const t of tails) {
     if (t.length < 2) continue;
     const floor = Math.min(...t);
-    for (const x of t) sum += x - floor;
-    n += t.length;
+    excess.push(t.reduce((a, x) => a + x - floor, 0) / t.length);
   }
-  return n > 0 ? sum / n : 0;
+  return excess.length > 0 ? median(excess.sort((a, b) => a - b)) : 0;
 }
 
 export function deriveBoundary(e: CalibrationEvidence, alpha = DEFAULT_FALSE_REJECT): Boundary {
@@ -80,7 +80,8 @@ export function deriveBoundary(e: CalibrationEvidence, alpha = DEFAULT_FALSE_REJ
   if (maxima.length === 0) throw new RangeError('deriveBoundary: no normal evidence (need ≥ 2 references or ≥ 1 perturbation)');
   const level = median([...maxima].sort((a, b) => a - b));
   // Without tails (a recipe from before they were kept), the spread of the maxima themselves.
-  const beta = Math.max(tailScale(tails), maxima.length >= 2 ? (stdev(maxima) * Math.sqrt(6)) / Math.PI : 0, 1e-6);
+  const fromTails = tailScale(tails);
+  const beta = Math.max(fromTails > 0 ? fromTails : maxima.length >= 2 ? (stdev(maxima) * Math.sqrt(6)) / Math.PI : 0, 1e-6);
   const synthetic = e.synthetic.length ? median([...e.synthetic].sort((a, b) => a - b)) : Number.NaN;
   if (!useHeld && synthetic > level) {
     return {
