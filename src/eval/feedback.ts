@@ -5,7 +5,8 @@
  *   2. The test stream: every test image once, in a seeded random order (seed s + 1000).
  *   3. Walk the stream with the live recipe; the first N good images it rejects are marked
  *      good through addReference (the web page's operation), each giving a new recipe
- *      version that judges the rest of the walk.
+ *      version that judges the rest of the walk. A walk may mark fewer than N (the stream
+ *      has fewer false rejects).
  *   4. Remaining images R = the test set minus the marked ones. Reported on R: the first
  *      recipe's and the final recipe's accuracy, image AUROC, false rejects and misses.
  */

@@ -57,6 +57,11 @@ export interface CalibrationEvidence {
   readonly perturbedTails?: readonly (readonly number[])[];
   /** Image scores of synthetic defects pasted onto references. */
   readonly synthetic: readonly number[];
+  /**
+   * References added from the line (add-reference.ts): each one's score before it was added.
+   * Kept for the record; not normal evidence (they were selected for scoring high).
+   */
+  readonly added?: readonly { readonly name: string; readonly score: number; readonly tail: readonly number[] }[];
 }
 
 export const DEFAULT_FALSE_REJECT = 0.05;
