@@ -18,9 +18,13 @@ import { RECIPE_ID } from '../config/index.js';
 import { saveRecipe } from '../fewshot/recipe/recipe.js';
 import { loadCliConfig, parseCommand, positiveInt, recipesDirectory, resolvePath, usageError, type CliContext } from './cli-context.js';
 import { recipeOptions, recipeSettingsFromArgs } from './recipe-args.js';
+import { rebuildRecipe } from '../fewshot/recipe/rebuild.js';
+import { loadRecipe } from '../fewshot/recipe/recipe.js';
 
-const CALIBRATE_USAGE = `usage: anomalygpt-edge calibrate --recipe R DIR [options]
+export const CALIBRATE_USAGE = `usage: anomalygpt-edge calibrate --recipe R DIR [options]
+       anomalygpt-edge calibrate --recipe R --rebuild [options]
   Makes recipe R from the normal (good) images in DIR and saves it to the recipes directory.
+  --rebuild           recalibrate R from the reference images it keeps (e.g. for another bundle)
   --recipe R          recipe id (lower-case letters, digits, _ and -)
   --shots K           use the first K images of DIR in natural order (default: all)
   --seed N            calibration seed (default 0)
@@ -40,6 +44,7 @@ export async function calibrateCommand(argv: readonly string[], ctx: CliContext)
       seed: { type: 'string', default: '0' },
       config: { type: 'string', short: 'c' },
       recipes: { type: 'string' },
+      rebuild: { type: 'boolean' },
       ...recipeOptions,
     },
     CALIBRATE_USAGE,
@@ -50,7 +55,9 @@ export async function calibrateCommand(argv: readonly string[], ctx: CliContext)
   const id = values.recipe;
   if (id === undefined) throw usageError('--recipe R is required', CALIBRATE_USAGE);
   if (!RECIPE_ID.test(id)) throw usageError(`--recipe "${id}" must match ${RECIPE_ID}`, CALIBRATE_USAGE);
-  if (positionals.length !== 1) throw usageError('calibrate takes exactly one image folder DIR', CALIBRATE_USAGE);
+  if (positionals.length !== (values.rebuild ? 0 : 1)) {
+    throw usageError(values.rebuild ? '--rebuild takes no image folder' : 'calibrate takes exactly one image folder DIR', CALIBRATE_USAGE);
+  }
   const shots = positiveInt(values.shots, 'shots', CALIBRATE_USAGE);
   const seed = Number(values.seed);
   if (!Number.isSafeInteger(seed)) throw usageError(`--seed must be an integer (got "${values.seed}")`, CALIBRATE_USAGE);
@@ -71,6 +78,7 @@ export async function calibrateCommand(argv: readonly string[], ctx: CliContext)
     engineOptions = { ...argEngine, bundleDir: resolvePath(ctx, values.bundle) };
   }
   const outDir = recipesDirectory(ctx, values);
+  if (values.rebuild) return rebuild(ctx, id, outDir, engineOptions, values.taps !== undefined);
 
   const dir = resolvePath(ctx, positionals[0]);
   let files: string[];
@@ -117,5 +125,22 @@ export async function calibrateCommand(argv: readonly string[], ctx: CliContext)
       ms: Math.round(performance.now() - t0),
     })}\n`,
   );
+  return ExitCodes.OK;
+}
+
+/** `--rebuild`: the recipe's own reference images, calibrated again on the chosen bundle. */
+async function rebuild(ctx: CliContext, id: string, outDir: string, engineOptions: EngineOptions, tapsGiven: boolean): Promise<number> {
+  const t0 = performance.now();
+  const old = await loadRecipe(outDir, id);
+  const cv = loadOpenCv();
+  const engine = await openEngine(cv, { ...engineOptions, taps: tapsGiven ? engineOptions.taps : old.settings.taps }, ctx.logger);
+  let recipe;
+  try {
+    recipe = await rebuildRecipe(cv, engine, outDir, old, (done, total, what) => ctx.io.err(`\r  ${what} ${done}/${total}   ${done === total ? '\n' : ''}`));
+  } finally {
+    await engine.close();
+  }
+  const path = await saveRecipe(outDir, recipe);
+  ctx.io.out(`${JSON.stringify({ id, version: recipe.version, previous: old.version, path, bundle: recipe.bundle, references: recipe.references.length, threshold: recipe.boundary.threshold, ms: Math.round(performance.now() - t0) })}\n`);
   return ExitCodes.OK;
 }

@@ -1,9 +1,12 @@
 /**
  * `anomalygpt-edge eval DIR --shots K [--draws N] [--json OUT] [--out DIR]`
- * Prints per-category image AUROC, pixel AUROC and accuracy (mean ± std over draws).
+ * Prints per-category image AUROC, pixel AUROC, accuracy (mean ± std over draws; 10 draws
+ * by default, the reporting protocol) and ms per test image.
  * `--json OUT` writes the summary with each draw's image ROC curve (schema
  * anomalygpt-edge/eval@1); written to `<stateDirectory>/eval/latest.json` it is what the
  * technician's page plots (Numbers).
+ * `--feedback N` / `--bootstrap N [--contamination F]`: the line experiments instead
+ * (eval-experiments.ts).
  */
 import { writeFile, mkdir } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
@@ -17,6 +20,8 @@ import { rocPlotSvg } from '../eval/roc-plot.js';
 import { openEngine } from '../fewshot/engine.js';
 import type { Logger } from '../log.js';
 import { recipeOptions, recipeSettingsFromArgs } from './recipe-args.js';
+import { runExperiment } from './eval-experiments.js';
+import { meanStd } from '../eval/metrics.js';
 
 export async function evalCommand(argv: string[], logger: Logger): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -24,7 +29,10 @@ export async function evalCommand(argv: string[], logger: Logger): Promise<numbe
     allowPositionals: true,
     options: {
       shots: { type: 'string', default: '1' },
-      draws: { type: 'string', default: '3' },
+      draws: { type: 'string', default: '10' },
+      feedback: { type: 'string' },
+      bootstrap: { type: 'string' },
+      contamination: { type: 'string', default: '0.1' },
       seed: { type: 'string', default: '0' },
       json: { type: 'string' },
       out: { type: 'string' },
@@ -33,7 +41,9 @@ export async function evalCommand(argv: string[], logger: Logger): Promise<numbe
       ...recipeOptions,
     },
   });
-  if (positionals.length !== 1) throw new Error('usage: anomalygpt-edge eval DIR --shots K [--draws N] [--json OUT] [--out DIR]');
+  if (positionals.length !== 1) {
+    throw new Error('usage: anomalygpt-edge eval DIR --shots K [--draws N] [--json OUT] [--out DIR] [--feedback N | --bootstrap N [--contamination F]]');
+  }
   const cv = loadOpenCv();
   const { engineOptions, settings } = recipeSettingsFromArgs(values);
   const engine = await openEngine(cv, engineOptions, logger);
@@ -41,6 +51,23 @@ export async function evalCommand(argv: string[], logger: Logger): Promise<numbe
   const draws = Number(values.draws);
   const categories = await loadDataset(positionals[0]);
   const results: CategoryResult[] = [];
+  if (values.feedback !== undefined || values.bootstrap !== undefined) {
+    const experiments: unknown[] = [];
+    try {
+      for (const cat of categories) {
+        experiments.push(await runExperiment(cv, cat, engine, {
+          shots, draws, seed: Number(values.seed), settings,
+          feedback: values.feedback !== undefined ? Number(values.feedback) : undefined,
+          bootstrap: values.bootstrap !== undefined ? Number(values.bootstrap) : undefined,
+          contamination: Number(values.contamination),
+        }, (s) => process.stdout.write(s), (s) => process.stderr.write(s)));
+      }
+    } finally {
+      await engine.close();
+    }
+    if (values.json) await writeFile(values.json, `${JSON.stringify({ dataset: positionals[0], shots, draws, settings, experiments }, null, 2)}\n`);
+    return 0;
+  }
   try {
     for (const cat of categories) {
       process.stderr.write(`${cat.name}: ${cat.train.length} train/good, ${cat.test.length} test images, ${shots}-shot × ${draws} draws\n`);
@@ -54,9 +81,9 @@ export async function evalCommand(argv: string[], logger: Logger): Promise<numbe
       });
       process.stderr.write('\n');
       results.push(r);
-      const fmt = (m: { mean: number; std: number } | null) => (m ? `${m.mean.toFixed(3)} ± ${m.std.toFixed(3)}` : 'n/a');
+      const fmt = (m: { mean: number; std: number } | null, digits = 3) => (m ? `${m.mean.toFixed(digits)} ± ${m.std.toFixed(digits)}` : 'n/a');
       process.stdout.write(
-        `${cat.name.padEnd(16)} image AUROC ${fmt(r.imageAuroc)}  pixel AUROC ${fmt(r.pixelAuroc)}  accuracy ${fmt(r.accuracy)}  (${r.draws[0].msPerImage.toFixed(1)} ms/image)\n`,
+        `${cat.name.padEnd(16)} image AUROC ${fmt(r.imageAuroc)}  pixel AUROC ${fmt(r.pixelAuroc)}  accuracy ${fmt(r.accuracy)}  ${fmt(meanStd(r.draws.map((d) => d.msPerImage)), 1)} ms/image\n`,
       );
     }
   } finally {
@@ -77,7 +104,8 @@ export async function evalCommand(argv: string[], logger: Logger): Promise<numbe
     pixel_auroc: pix.length ? mean(pix) : null,
     accuracy: mean(results.map((r) => r.accuracy.mean)),
     categories: results.map((r) => ({
-      name: r.name, image_auroc: r.imageAuroc, pixel_auroc: r.pixelAuroc, accuracy: r.accuracy, thresholds: r.draws.map((d) => d.threshold),
+      name: r.name, image_auroc: r.imageAuroc, pixel_auroc: r.pixelAuroc, accuracy: r.accuracy,
+      ms_per_image: meanStd(r.draws.map((d) => d.msPerImage)), thresholds: r.draws.map((d) => d.threshold),
       // Each draw's image-level ROC (one point per distinct score; rounded to 1e-4).
       roc: r.draws.map((d) => ({ auroc: d.imageAuroc, fpr: d.roc.fpr.map(r4), tpr: d.roc.tpr.map(r4) })),
     })),

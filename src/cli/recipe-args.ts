@@ -4,7 +4,7 @@
  */
 import { defaultRecipeSettings, type RecipeSettings } from '../fewshot/recipe/settings.js';
 import type { EngineOptions } from '../fewshot/engine.js';
-import type { BankAugment } from '../fewshot/recipe/augment.js';
+import { isBankAugment, type BankAugment } from '../fewshot/recipe/augment.js';
 import type { ExecutionProviderName } from '../inference/ort-session.js';
 import { packageRoot } from '../config/index.js';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ export const recipeOptions = {
   score: { type: 'string' },
   perturbations: { type: 'string' },
   synthetic: { type: 'string' },
+  'false-reject': { type: 'string' },
   providers: { type: 'string' },
   threads: { type: 'string' },
 } as const;
@@ -29,7 +30,7 @@ type Values = { [K in keyof typeof recipeOptions]?: string | undefined };
 
 export function recipeSettingsFromArgs(v: Values): { engineOptions: EngineOptions; settings: RecipeSettings } {
   const d = defaultRecipeSettings();
-  const size = v.size === undefined || v.size === 'auto' ? d.input : parseSize(v.size);
+  const size = v.size === undefined ? d.input : v.size === 'auto' || v.size === 'native' ? v.size : parseSize(v.size);
   const score = v.score
     ? v.score === 'max' || v.score === 'peak-over-median'
       ? ({ kind: v.score } as const)
@@ -38,13 +39,14 @@ export function recipeSettingsFromArgs(v: Values): { engineOptions: EngineOption
   const settings: RecipeSettings = {
     taps: v.taps ? v.taps.split(',') : d.taps,
     input: size,
-    bankAugments: v.augment !== undefined ? (v.augment === 'none' ? [] : (v.augment.split(',') as BankAugment[])) : d.bankAugments,
+    bankAugments: v.augment !== undefined ? (v.augment === 'none' ? [] : parseAugments(v.augment)) : d.bankAugments,
     maxBankPerTap: v['max-bank'] ? Number(v['max-bank']) : d.maxBankPerTap,
     smoothSigma: v.smooth !== undefined ? Number(v.smooth) : d.smoothSigma,
     pool: v.pool !== undefined ? Number(v.pool) : d.pool,
     score,
     perturbations: v.perturbations !== undefined ? Number(v.perturbations) : d.perturbations,
     syntheticDefects: v.synthetic !== undefined ? Number(v.synthetic) : d.syntheticDefects,
+    falseRejectTarget: v['false-reject'] !== undefined ? Number(v['false-reject']) : d.falseRejectTarget,
   };
   const engineOptions: EngineOptions = {
     bundleDir: v.bundle ?? join(packageRoot(), 'models', 'bundles', 'mobilenetv2-nsfwjs'),
@@ -53,6 +55,13 @@ export function recipeSettingsFromArgs(v: Values): { engineOptions: EngineOption
     intraOpThreads: v.threads ? Number(v.threads) : 0,
   };
   return { engineOptions, settings };
+}
+
+function parseAugments(text: string): BankAugment[] {
+  const list = text.split(',');
+  const bad = list.filter((a) => !isBankAugment(a));
+  if (bad.length) throw new AppError(ErrorCodes.USAGE, `--augment ${bad.join(',')}: expected hflip, vflip or rot<degrees> (e.g. rot90, rot-15)`);
+  return list as BankAugment[];
 }
 
 function parseSize(text: string): { width: number; height: number } {

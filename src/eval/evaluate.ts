@@ -7,12 +7,13 @@
  */
 import type { Cv, Mat } from '../capture/opencv.js';
 import { readImageFile } from '../capture/image-io.js';
-import { cropFor } from '../fewshot/preprocess.js';
 import type { Engine } from '../fewshot/engine.js';
 import { decide, deriveBoundary, type Boundary } from '../judge/boundary.js';
 import { mapAtFrameSize } from '../judge/mask-image.js';
 import { calibrate, scorerFor } from '../fewshot/recipe/calibrate.js';
 import { resolveInputSize, type RecipeSettings } from '../fewshot/recipe/settings.js';
+import { TestCache } from './test-cache.js';
+import { evidenceOf } from '../fewshot/recipe/evidence.js';
 import { drawReferences, type Category } from './dataset.js';
 import { PixelAurocAccumulator, auroc, balancedAccuracy, meanStd, rocCurve, type RocCurve } from './metrics.js';
 import { type CropRect, imageScore, type AnomalyMap, type ImageScoreRule } from '../judge/anomaly-map.js';
@@ -28,6 +29,7 @@ export interface DrawResult {
   readonly calibration: { heldOut: readonly number[]; perturbed: readonly number[]; synthetic: readonly number[] };
   readonly scores: readonly { path: string; type: string; defective: boolean; score: number; fail: boolean }[];
   readonly roc: RocCurve;
+  /** Encoder + anomaly map + image score per test image (decoding the file excluded). */
   readonly msPerImage: number;
 }
 
@@ -55,6 +57,7 @@ export async function evaluateCategory(
   opts: { shots: number; draws: number; seed: number; settings: RecipeSettings; progress?: EvalProgress; onScored?: ScoredHook },
 ): Promise<CategoryResult> {
   const draws: DrawResult[] = [];
+  const cache = new TestCache(cv, engine, cat);
   for (let d = 0; d < opts.draws; d++) {
     const seed = opts.seed + d;
     const refs = drawReferences(cat.train, opts.shots, seed);
@@ -63,37 +66,31 @@ export async function evaluateCategory(
     const images = await Promise.all(refs.map((r) => readImageFile(r)));
     const settings = { ...opts.settings, input: resolveInputSize(opts.settings.input, images[0], engine.inputSpec.sizeMultiple), seed };
     const cal = await calibrate(cv, images, engine.encoder, engine.taps, engine.openSession, settings, (a, b, s) => report(a, b, s));
-    const boundary = deriveBoundary(cal);
+    const boundary = deriveBoundary(evidenceOf(cal), opts.settings.falseRejectTarget);
     const scorer = await scorerFor(cal.bank, cal.map, engine.openSession);
     const pixels = cat.hasMasks ? new PixelAurocAccumulator({ min: -0.05, max: 2.05 }, { truthAbove: 25.5 }) : undefined;
     const scores: DrawResult['scores'][number][] = [];
-    const t0 = performance.now();
+    let inspectMs = 0;
     for (const [i, item] of cat.test.entries()) {
-      const image = await readImageFile(item.path);
-      const enc = await engine.encoder.encode(image, settings.input);
-      const map = await scorer.run(enc.taps);
+      const cached = await cache.get(i, settings.input);
+      const t0 = performance.now();
+      const map = await scorer.run(cached.taps);
       const score = imageScore(map, settings.score);
+      // The encoding is shared by the draws; its own time counts in every draw's figure.
+      inspectMs += cached.encodeMs + performance.now() - t0;
       scores.push({ path: item.path, type: item.type, defective: item.defective, score, fail: decide(score, boundary).fail });
-      await opts.onScored?.({ category: cat.name, draw: d, item, image, map, crop: enc.crop, boundary, score: settings.score });
-      if (pixels) {
+      if (opts.onScored) {
+        await opts.onScored({ category: cat.name, draw: d, item, image: await readImageFile(item.path), map, crop: cached.crop, boundary, score: settings.score });
+      }
+      if (pixels && cached.truth) {
         // Compare at the model's input resolution: map upsampled bilinearly, the mask cropped
         // like the image and resized bilinearly, defect where > 0.1 (SPEC §6 MVTec rule).
         const up = mapAtFrameSize(cv, map.data, map.width, map.height, settings.input.width, settings.input.height);
-        let truth: Uint8Array;
-        if (item.maskPath) {
-          const raw = await readImageFile(item.maskPath);
-          const mask = raw.channels === 1 ? raw : raw.cvtColor(cv.COLOR_BGR2GRAY);
-          const c = cropFor(engine.inputSpec.resize, mask.cols, mask.rows, settings.input.width, settings.input.height);
-          truth = mask.getRegion(new cv.Rect(c.x, c.y, c.width, c.height)).copy()
-            .resize(settings.input.height, settings.input.width, 0, 0, cv.INTER_LINEAR).getData();
-        } else {
-          truth = new Uint8Array(settings.input.width * settings.input.height);
-        }
-        pixels.add(floatView(up.getData()), truth);
+        pixels.add(floatView(up.getData()), cached.truth);
       }
       if ((i + 1) % 10 === 0 || i + 1 === cat.test.length) report(i + 1, cat.test.length, 'score test images');
     }
-    const msPerImage = (performance.now() - t0) / cat.test.length;
+    const msPerImage = inspectMs / cat.test.length;
     await scorer.release();
     const labels = scores.map((s) => (s.defective ? 1 : 0) as 0 | 1);
     draws.push({

@@ -31,6 +31,14 @@ export interface ScorerSpec {
   readonly mapHeight: number;
   /** Gaussian sigma in map pixels; 0 = none. */
   readonly smoothSigma: number;
+  /**
+   * Calibration variant: one more input per tap, `exclude_<input>` [1, count], added to the
+   * similarities before the max. −4 on a reference's own rows (cosines are ≥ −1) scores it
+   * against the bank without them: leave-one-out in one GEMM, no rebuilt bank.
+   * 'patches': the input is [P, count], one mask per query patch (e.g. a patch's own
+   * neighbourhood in its own image, for self-similarity evidence).
+   */
+  readonly excludable?: boolean | 'patches';
 }
 
 export const SCORER_OUTPUT = 'anomaly_map';
@@ -45,8 +53,15 @@ export function buildScorerGraph(spec: ScorerSpec): Uint8Array {
     const bankT = g.floats(transpose(tap.bank, tap.count, tap.channels), [tap.channels, tap.count]);
     const q = patchMatrix(g, x, tap, spec.pool);
     // max_j cos(q, n̂_j) = max_j (q·n̂_j) / ‖q‖: normalise after the max, P values not P×C.
-    const best = g.op('ReduceMax', [g.op('MatMul', [q, bankT])], { axes: [1], keepdims: 1 });
-    const norm = g.op('Max', [g.op('ReduceL2', [q], { axes: [1], keepdims: 1 }), eps]);
+    const qNorm = g.op('ReduceL2', [q], { axes: [1], keepdims: 1 });
+    let sims = g.op('MatMul', [q, bankT]);
+    if (spec.excludable) {
+      // q·n̂_j ≥ −‖q‖, so −4·‖q‖ added to a row puts it below every row that is not excluded.
+      const ex = g.input(excludeInput(tap.input), [spec.excludable === 'patches' ? tap.height * tap.width : 1, tap.count]);
+      sims = g.op('Add', [sims, g.op('Mul', [ex, qNorm])]);
+    }
+    const best = g.op('ReduceMax', [sims], { axes: [1], keepdims: 1 });
+    const norm = g.op('Max', [qNorm, eps]);
     const sim = g.op('Reshape', [g.op('Div', [best, norm]), g.ints([1, 1, tap.height, tap.width])]);
     perTap.push(
       g.op('Resize', [sim, '', '', sizes], { mode: 'linear', coordinate_transformation_mode: 'align_corners' }),
@@ -95,6 +110,7 @@ export function buildFeaturesGraph(taps: readonly Omit<ScorerTap, 'bank' | 'coun
 }
 
 export const rowsOutput = (input: string) => `rows_${input}`;
+export const excludeInput = (input: string) => `exclude_${input}`;
 
 function transpose(src: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(rows * cols);

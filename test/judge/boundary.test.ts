@@ -1,69 +1,68 @@
 import t from 'tap';
-import { LAMBDA_HELD_OUT, LAMBDA_PERTURBED, decide, deriveBoundary, type Boundary } from '../../src/judge/boundary.js';
+import { DEFAULT_FALSE_REJECT, decide, deriveBoundary, tailScale, type Boundary } from '../../src/judge/boundary.js';
+import { mulberry32 } from '../../src/util/prng.js';
 
-const close = (a: number, b: number) => Math.abs(a - b) < 1e-12;
+/** One simulated normal map: M patch scores, level + Exp(σ) each; its max and upper 10 %. */
+function simMap(r: () => number, M: number, level: number, sigma: number): { max: number; tail: number[] } {
+  const v = Array.from({ length: M }, () => level - sigma * Math.log(1 - r()));
+  v.sort((a, b) => b - a);
+  return { max: v[0], tail: v.slice(0, Math.round(M * 0.1)) };
+}
 
-t.test('k = 1 (perturbed evidence only): n = max(P), s = median(S), λ = 1/2', async (t) => {
-  const b = deriveBoundary({ heldOutScores: [], perturbedScores: [0.2, 0.35, 0.1], syntheticScores: [0.9, 0.5, 0.7] });
-  t.equal(LAMBDA_PERTURBED, 0.5);
-  t.equal(b.normalLevel, 0.35);
-  t.equal(b.defectLevel, 0.7);
-  t.ok(close(b.threshold, 0.35 + 0.5 * (0.7 - 0.35)), `threshold ${b.threshold}`);
-  t.ok(close(b.scale, (0.7 - 0.35) / 4), 'scale = (s − n)/4');
-  t.match(b.rule, /^perturbed \+ 0\.5/);
+t.test('tailScale: median over maps of the mean excess over each tail\'s own start', async (t) => {
+  t.ok(Math.abs(tailScale([[0.5, 0.3, 0.1]]) - (0.4 + 0.2 + 0) / 3) < 1e-12);
+  t.equal(tailScale([[1, 0], [3, 2, 2, 1]]), (0.5 + 1) / 2);
+  t.equal(tailScale([[1, 0], [3, 2, 2, 1], [9, 0]]), 1, 'one odd map does not set it');
+  t.equal(tailScale([[0.7]]), 0, 'a single value has no spread');
+  t.equal(tailScale([]), 0);
 });
 
-t.test('k = 2: both held-out scores count (nothing dropped), λ = 1/4, perturbations ignored', async (t) => {
-  const b = deriveBoundary({ heldOutScores: [0.3, 0.2], perturbedScores: [5], syntheticScores: [0.4, 0.6, 1.0, 0.8] });
-  t.equal(LAMBDA_HELD_OUT, 0.25);
-  t.equal(b.normalLevel, 0.3, 'n = max(H)');
-  t.ok(close(b.defectLevel, 0.7), 'even count: median = mean of the middle two');
-  t.ok(close(b.threshold, 0.3 + 0.25 * 0.4));
-  t.match(b.rule, /^held-out \+ 0\.25/);
+t.test('Gumbel rule: the stated formula', async (t) => {
+  const tails = [[0.5, 0.4, 0.3], [0.6, 0.5, 0.45]];
+  const beta = tailScale(tails);
+  const b = deriveBoundary({ heldOut: [0.5, 0.6], heldOutTails: tails, perturbed: [9], synthetic: [0.9, 0.8, 1.0] });
+  // μ = median + β·ln(ln 2); threshold = μ − β·ln(−ln(1 − α))
+  const expected = 0.55 + beta * Math.log(Math.LN2) - beta * Math.log(-Math.log(1 - DEFAULT_FALSE_REJECT));
+  t.ok(Math.abs(b.threshold - expected) < 1e-12, `threshold ${b.threshold} = ${expected}`);
+  t.equal(b.scale, beta);
+  t.equal(b.normalLevel, 0.55);
+  t.equal(b.defectLevel, 0.9, 'median of the synthetic scores, for the record');
+  t.match(b.rule, /^gumbel\(held-out, n=2/);
+  t.ok(b.threshold > 0.6, 'above every held-out maximum');
+  const odd = deriveBoundary({ heldOut: [0.5, 0.55, 0.6, 5], heldOutTails: tails, perturbed: [], synthetic: [] });
+  t.equal(odd.normalLevel, 0.575, 'the median: one odd reference does not set the boundary');
+  const strict = deriveBoundary({ heldOut: [0.5, 0.6], heldOutTails: tails, perturbed: [], synthetic: [] }, 0.001);
+  t.ok(strict.threshold > b.threshold, 'a lower false-reject target gives a higher boundary');
+  t.throws(() => deriveBoundary({ heldOut: [0.5], perturbed: [], synthetic: [] }, 0), RangeError);
 });
 
-t.test('k ≥ 3: the single largest held-out score is dropped', async (t) => {
-  const e = { heldOutScores: [0.1, 0.9, 0.3, 0.2], perturbedScores: [0.05], syntheticScores: [0.7, 0.5, 0.6] };
-  const b = deriveBoundary(e);
-  t.equal(b.normalLevel, 0.3, 'n = second largest of H');
-  t.equal(b.defectLevel, 0.6);
-  t.ok(close(b.threshold, 0.3 + 0.25 * 0.3));
-  t.ok(close(b.scale, 0.3 / 4));
-  t.same(e.heldOutScores, [0.1, 0.9, 0.3, 0.2], 'the evidence arrays are not reordered');
-  const three = deriveBoundary({ heldOutScores: [0.4, 0.1, 0.2], perturbedScores: [], syntheticScores: [1] });
-  t.equal(three.normalLevel, 0.2, 'k = 3');
+t.test('k = 1: perturbed evidence; no tails: the spread of the maxima', async (t) => {
+  const b = deriveBoundary({ heldOut: [], perturbed: [0.2, 0.3, 0.25], perturbedTails: [[0.2, 0.1], [0.3, 0.1], [0.25, 0.15]], synthetic: [0.1] });
+  t.match(b.rule, /^gumbel\(perturbed, n=3/);
+  t.ok(Math.abs(b.scale - tailScale([[0.2, 0.1], [0.3, 0.1], [0.25, 0.15]])) < 1e-12);
+  const legacy = deriveBoundary({ heldOut: [0.2, 0.4, 0.3], perturbed: [], synthetic: [0.9] });
+  t.ok(Math.abs(legacy.scale - (0.1 * Math.sqrt(6)) / Math.PI) < 1e-12, 'recipes without tails: β from the maxima (method of moments)');
+  t.throws(() => deriveBoundary({ heldOut: [], perturbed: [], synthetic: [1] }), RangeError);
 });
 
-t.test('one held-out score (not k ≥ 2 evidence) falls back to the perturbations', async (t) => {
-  const b = deriveBoundary({ heldOutScores: [0.9], perturbedScores: [0.1, 0.2], syntheticScores: [0.6] });
-  t.equal(b.normalLevel, 0.2);
-  t.ok(close(b.threshold, 0.2 + 0.5 * 0.4));
-});
-
-t.test('no synthetic evidence: the boundary sits at the normal level', async (t) => {
-  const b = deriveBoundary({ heldOutScores: [], perturbedScores: [0.1, 0.4], syntheticScores: [] });
-  t.equal(b.threshold, 0.4);
-  t.equal(b.normalLevel, 0.4);
-  t.equal(b.defectLevel, 0.4);
-  t.ok(close(b.scale, 0.02), 'scale 5 % of n');
-  t.match(b.rule, /no synthetic/);
-});
-
-t.test('synthetic defects not above the normals: boundary at the normal level, said so', async (t) => {
-  for (const s of [[0.1, 0.2, 0.3], [0.3]]) {
-    const b = deriveBoundary({ heldOutScores: [0.25, 0.3], perturbedScores: [], syntheticScores: s });
-    t.equal(b.threshold, 0.3, `median ${s} ≤ n`);
-    t.equal(b.normalLevel, 0.3);
-    t.match(b.rule, /not separable/);
-    t.ok(b.scale > 0);
+t.test('on data that follow the model, the false-reject rate is the target', async (t) => {
+  const r = mulberry32(11);
+  // Averaged over several calibrations: one calibration's median of n maxima is itself noisy
+  // (sd ≈ 1.44·β/√n), so a single draw can sit well away from the target.
+  for (const [n, M, sigma] of [[4, 784, 0.02], [16, 1344, 0.05], [64, 196, 0.01]] as const) {
+    for (const alpha of [DEFAULT_FALSE_REJECT, 0.01]) {
+      let rejects = 0;
+      const calibrations = 8;
+      const trials = 600;
+      for (let c = 0; c < calibrations; c++) {
+        const evidence = Array.from({ length: n }, () => simMap(r, M, 0.1, sigma));
+        const b = deriveBoundary({ heldOut: evidence.map((e) => e.max), heldOutTails: evidence.map((e) => e.tail), perturbed: [], synthetic: [] }, alpha);
+        for (let i = 0; i < trials; i++) if (decide(simMap(r, M, 0.1, sigma).max, b).fail) rejects++;
+      }
+      const frr = rejects / (calibrations * trials);
+      t.ok(frr > alpha / 2.5 && frr < alpha * 2.5, `n=${n}, M=${M}: false rejects ${(100 * frr).toFixed(2)} % (target ${alpha * 100} %)`);
+    }
   }
-  const zero = deriveBoundary({ heldOutScores: [], perturbedScores: [0], syntheticScores: [] });
-  t.ok(zero.scale > 0, 'scale stays positive at n = 0');
-});
-
-t.test('no normal evidence → RangeError', async (t) => {
-  t.throws(() => deriveBoundary({ heldOutScores: [], perturbedScores: [], syntheticScores: [1] }), RangeError);
-  t.throws(() => deriveBoundary({ heldOutScores: [0.2], perturbedScores: [], syntheticScores: [1] }), RangeError);
 });
 
 t.test('decide: fail iff score > threshold, confidence 0.5 at the threshold, monotone', async (t) => {
@@ -88,10 +87,14 @@ t.test('decide: fail iff score > threshold, confidence 0.5 at the threshold, mon
   t.ok(decide(10, b).confidence > 0.999 && decide(-10, b).confidence > 0.999, '→ 1 far away');
 });
 
-t.test('derived boundary in use: normals pass, the synthetic median fails', async (t) => {
-  const e = { heldOutScores: [0.11, 0.14, 0.12, 0.3], perturbedScores: [0.15, 0.16], syntheticScores: [0.5, 0.45, 0.6] };
-  const b = deriveBoundary(e);
-  for (const s of [0.11, 0.14, 0.12]) t.notOk(decide(s, b).fail, `held-out ${s} passes`);
-  t.ok(decide(0.5, b).fail, 'the synthetic median fails');
-  t.ok(decide(0.5, b).confidence > 0.9, 'with high confidence');
+t.test('k = 1: midpoint between the perturbed and synthetic medians; Gumbel when they do not separate', async (t) => {
+  const b = deriveBoundary({ heldOut: [], perturbed: [0.1, 0.3, 0.2], perturbedTails: [[0.1, 0.05], [0.3, 0.2], [0.2, 0.1]], synthetic: [0.6, 0.4, 0.9] });
+  t.ok(Math.abs(b.threshold - (0.2 + 0.6) / 2) < 1e-12, `threshold ${b.threshold}`);
+  t.equal(b.normalLevel, 0.2);
+  t.equal(b.defectLevel, 0.6);
+  t.match(b.rule, /^midpoint/);
+  const flat = deriveBoundary({ heldOut: [], perturbed: [0.1, 0.3, 0.2], perturbedTails: [[0.1, 0.05], [0.3, 0.2], [0.2, 0.1]], synthetic: [0.15, 0.2] });
+  t.match(flat.rule, /^gumbel\(perturbed/, 'synthetic defects not above the perturbations');
+  const none = deriveBoundary({ heldOut: [], perturbed: [0.1, 0.3, 0.2], synthetic: [] });
+  t.match(none.rule, /^gumbel\(perturbed/, 'no synthetic defects');
 });

@@ -9,7 +9,15 @@
 import type { Cv, Mat } from '../../capture/opencv.js';
 import type { Rng } from '../../util/prng.js';
 
-export type BankAugment = 'hflip' | 'vflip' | 'rot90' | 'rot180' | 'rot270';
+/**
+ * hflip/vflip/rot90/rot180/rot270: exact; `rot<deg>` (e.g. rot15, rot-30): rotation about the
+ * centre by that many degrees, border reflected (parts that turn on the line).
+ */
+export type BankAugment = 'hflip' | 'vflip' | 'rot90' | 'rot180' | 'rot270' | `rot${number}`;
+
+export function isBankAugment(a: string): a is BankAugment {
+  return ['hflip', 'vflip'].includes(a) || /^rot-?\d+(\.\d+)?$/.test(a);
+}
 
 /** Variants of an already-resized image, the identity first. rot90/rot270 need a square input. */
 export function bankVariants(cv: Cv, resized: Mat, augments: readonly BankAugment[]): Mat[] {
@@ -22,6 +30,11 @@ export function bankVariants(cv: Cv, resized: Mat, augments: readonly BankAugmen
       case 'rot90': out.push(resized.rotate(cv.ROTATE_90_CLOCKWISE)); break;
       case 'rot180': out.push(resized.rotate(cv.ROTATE_180)); break;
       case 'rot270': out.push(resized.rotate(cv.ROTATE_90_COUNTERCLOCKWISE)); break;
+      default: {
+        const deg = Number(a.slice(3));
+        const m = cv.getRotationMatrix2D(new cv.Point2(resized.cols / 2, resized.rows / 2), deg, 1);
+        out.push(resized.warpAffine(m, new cv.Size(resized.cols, resized.rows), cv.INTER_LINEAR, cv.BORDER_REFLECT));
+      }
     }
   }
   return out;

@@ -4,20 +4,33 @@
  */
 import type { InputSize } from '../encoder.js';
 import type { CalibrationSettings } from './calibrate.js';
+import { DEFAULT_FALSE_REJECT } from '../../judge/boundary.js';
 
 export interface RecipeSettings extends Omit<CalibrationSettings, 'seed' | 'input'> {
   /** Bundle tap names the recipe scores. */
   readonly taps: readonly string[];
-  /** Model input size, or 'auto': chosen from the references' aspect ratio (autoInputSize). */
-  readonly input: InputSize | 'auto';
+  /**
+   * Model input size; 'auto': chosen from the references' aspect ratio (autoInputSize);
+   * 'native': the references' own resolution within a pixel budget (nativeInputSize).
+   */
+  readonly input: InputSize | 'auto' | 'native';
+  /** The share of good parts the boundary may reject (judge/boundary.ts); absent: the default. */
+  readonly falseRejectTarget?: number;
 }
 
 export function defaultRecipeSettings(): RecipeSettings {
   return {
     // Strides 8/16/32. The stride-4 tap (block_2_add) cost most of the scoring time and
-    // lowered image AUROC on both shared datasets (README "Measured").
+    // lowered image AUROC on both shared datasets (README "Measured"). block_12/15 come from
+    // the part nsfwjs fine-tuned; taps only from the ImageNet part (block_5 + block_8/9/10,
+    // expansion layers) were measured on all four shared sets (issue 11): better on
+    // kolektorsdd and mpdd, worse on mvtec-bottle 1-shot (0.986 vs 0.997) — no set of taps
+    // was better everywhere, so these stay.
     taps: ['block_5_add', 'block_12_add', 'block_15_add'],
     input: 'auto',
+    // hflip,vflip,rot180 raised or kept image AUROC on all four shared sets (README
+    // "Measured") but costs 2.5–3× the scoring time and makes a mirror-image part look
+    // normal: an option per part, not the default. Rotations by ±15/30° lowered bsdata.
     bankAugments: [],
     maxBankPerTap: 8192,
     smoothSigma: 0,
@@ -25,6 +38,7 @@ export function defaultRecipeSettings(): RecipeSettings {
     score: { kind: 'max' },
     perturbations: 16,
     syntheticDefects: 16,
+    falseRejectTarget: DEFAULT_FALSE_REJECT,
   };
 }
 
@@ -41,6 +55,22 @@ export function autoInputSize(width: number, height: number, multiple = 32): Inp
   return width >= height ? { width: long, height: 192 } : { width: 192, height: long };
 }
 
-export function resolveInputSize(input: InputSize | 'auto', reference: { cols: number; rows: number }, multiple = 32): InputSize {
-  return input === 'auto' ? autoInputSize(reference.cols, reference.rows, multiple) : input;
+/**
+ * 'native' input size: the image's own resolution (thin defects stay a few pixels wide, as
+ * anomalib users ask for long parts), rounded to the size multiple, scaled down only to fit
+ * NATIVE_MAX_PIXELS — a cost bound (512² pixels, ≈ 5× the encoder work of 224²), not a
+ * value tuned on any data set.
+ */
+export const NATIVE_MAX_PIXELS = 512 * 512;
+
+export function nativeInputSize(width: number, height: number, multiple = 32, maxPixels = NATIVE_MAX_PIXELS): InputSize {
+  const scale = Math.min(1, Math.sqrt(maxPixels / (width * height)));
+  const fit = (x: number) => Math.max(multiple, Math.floor((x * scale) / multiple) * multiple);
+  return { width: fit(width), height: fit(height) };
+}
+
+export function resolveInputSize(input: InputSize | 'auto' | 'native', reference: { cols: number; rows: number }, multiple = 32): InputSize {
+  if (input === 'auto') return autoInputSize(reference.cols, reference.rows, multiple);
+  if (input === 'native') return nativeInputSize(reference.cols, reference.rows, multiple);
+  return input;
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { autoInputSize, defaultRecipeSettings, resolveInputSize } from '../../../src/fewshot/recipe/settings.js';
+import { NATIVE_MAX_PIXELS, autoInputSize, defaultRecipeSettings, nativeInputSize, resolveInputSize } from '../../../src/fewshot/recipe/settings.js';
 
 t.test('autoInputSize', async (t) => {
   t.same(autoInputSize(1101, 448), { width: 448, height: 192 }, 'BSData: wide, long side capped at 448');
@@ -28,4 +28,14 @@ t.test('defaultRecipeSettings: fresh object, auto size, stride 8–32 taps', asy
   t.same(a.taps, ['block_5_add', 'block_12_add', 'block_15_add']);
   t.ok(a.perturbations > 0 && a.syntheticDefects > 0, 'calibration gathers boundary evidence by default');
   t.not(defaultRecipeSettings(), a, 'a new object each call');
+});
+
+t.test("nativeInputSize / 'native': the image's own resolution within 512² pixels", async (t) => {
+  t.same(nativeInputSize(320, 803), { width: 320, height: 800 }, 'KolektorSDD: native, rounded down to multiples of 32');
+  t.same(nativeInputSize(448, 448), { width: 448, height: 448 });
+  t.same(nativeInputSize(1101, 448), { width: 800, height: 320 }, 'over the budget: scaled to fit 512² pixels');
+  t.same(nativeInputSize(20, 10), { width: 32, height: 32 }, 'never below one multiple');
+  const s = nativeInputSize(4000, 3000);
+  t.ok(s.width * s.height <= NATIVE_MAX_PIXELS && s.width % 32 === 0 && s.height % 32 === 0, `4000×3000 → ${s.width}×${s.height}`);
+  t.same(resolveInputSize('native', { cols: 320, rows: 803 }), { width: 320, height: 800 });
 });

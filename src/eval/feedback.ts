@@ -1,0 +1,82 @@
+/**
+ * `eval --feedback N`: operator feedback on the line (issue 11). Protocol, per draw d
+ * (seed s = base seed + d):
+ *   1. k references drawn from train/good with seed s (as `eval`); recipe made as `calibrate`.
+ *   2. The test stream: every test image once, in a seeded random order (seed s + 1000).
+ *   3. Walk the stream with the live recipe; the first N good images it rejects are marked
+ *      good through addReference (the web page's operation), each giving a new recipe
+ *      version that judges the rest of the walk. A walk may mark fewer than N (the stream
+ *      has fewer false rejects).
+ *   4. Remaining images R = the test set minus the marked ones. Reported on R: the first
+ *      recipe's and the final recipe's accuracy, image AUROC, false rejects and misses.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Cv } from '../capture/opencv.js';
+import type { Engine } from '../fewshot/engine.js';
+import { addReference } from '../fewshot/recipe/add-reference.js';
+import { scorerFor } from '../fewshot/recipe/calibrate.js';
+import { makeRecipe, readReferences } from '../fewshot/recipe/make-recipe.js';
+import type { RecipeSettings } from '../fewshot/recipe/settings.js';
+import { drawReferences, type Category } from './dataset.js';
+import { encodeTestImages, scoreAll, shuffled, subsetMetrics, type SubsetMetrics } from './test-stream.js';
+import { imageScore } from '../judge/anomaly-map.js';
+
+export interface FeedbackDraw {
+  readonly seed: number;
+  readonly marked: readonly string[];
+  readonly before: SubsetMetrics;
+  readonly after: SubsetMetrics;
+  readonly thresholds: { readonly before: number; readonly after: number };
+  /** addReference + opening the new scorer, per marked image. */
+  readonly addMs: readonly number[];
+}
+
+export async function feedbackExperiment(
+  cv: Cv,
+  cat: Category,
+  engine: Engine,
+  opts: { shots: number; draws: number; seed: number; settings: RecipeSettings; feedback: number; progress?: (draw: number, stage: string) => void },
+): Promise<FeedbackDraw[]> {
+  const out: FeedbackDraw[] = [];
+  for (let d = 0; d < opts.draws; d++) {
+    const seed = opts.seed + d;
+    opts.progress?.(d + 1, 'calibrate');
+    const first = await makeRecipe(cv, 'feedback', engine, await readReferences(drawReferences(cat.train, opts.shots, seed)), opts.settings, seed);
+    const tests = await encodeTestImages(engine, cat, first.settings.input);
+    const index = new Map(tests.map((t, i) => [t.item.path, i]));
+    const scorer0 = await scorerFor(first.bank, first.map, engine.openSession);
+    const before = await scoreAll(scorer0, tests, first.settings.score);
+    opts.progress?.(d + 1, 'walk the stream');
+    let recipe = first;
+    let scorer = scorer0;
+    const marked = new Set<number>();
+    const addMs: number[] = [];
+    for (const t of shuffled(tests, seed + 1000)) {
+      if (marked.size >= opts.feedback) break;
+      const score = imageScore(await scorer.run(t.taps), recipe.settings.score);
+      if (t.item.defective || score <= recipe.boundary.threshold) continue;
+      const t0 = performance.now();
+      const added = await addReference(engine, recipe, { image: t.image, bytes: await readFile(t.item.path), name: basename(t.item.path) }, { scorer });
+      const next = await scorerFor(added.recipe.bank, added.recipe.map, engine.openSession);
+      addMs.push(performance.now() - t0);
+      if (scorer !== scorer0) await scorer.release();
+      scorer = next;
+      recipe = added.recipe;
+      marked.add(index.get(t.item.path) as number);
+    }
+    const after = scorer === scorer0 ? before : await scoreAll(scorer, tests, recipe.settings.score);
+    if (scorer !== scorer0) await scorer.release();
+    await scorer0.release();
+    const rest = (i: number) => !marked.has(i);
+    out.push({
+      seed,
+      marked: [...marked].map((i) => tests[i].item.path),
+      before: subsetMetrics(before, tests, first.boundary.threshold, rest),
+      after: subsetMetrics(after, tests, recipe.boundary.threshold, rest),
+      thresholds: { before: first.boundary.threshold, after: recipe.boundary.threshold },
+      addMs,
+    });
+  }
+  return out;
+}
