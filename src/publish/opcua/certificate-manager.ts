@@ -3,16 +3,21 @@
  * - every client certificate it refuses is logged with its SHA-1 thumbprint — the line an
  *   integrator looks for when a PLC cannot connect, and the argument `anomalygpt-edge opcua
  *   trust` takes. node-opcua keeps the refused certificate in `<pki>/rejected` but says nothing;
- * - a verification first re-reads the stores when the trusted folder changed since the last
- *   look, so `opcua trust` / `opcua reject` (another process moving a file) take effect on the
- *   next connection attempt even when file-system events are late or lost — seen on a loaded machine, and documented
- *   by node-opcua-pki for NFS and containers (its `reloadCertificates()` exists for exactly
- *   this). At most one reload per second, so refused clients cannot make it rescan in a loop.
+ * - the files on disk are the truth, not the watcher's in-memory copy of them: `opcua trust` /
+ *   `opcua reject` (another process moving a file) must take effect on the next connection
+ *   attempt even when file-system events are late, lost or arrive out of order — seen on a
+ *   loaded machine (a late `unlink` event of a reject, handled after the re-trust, left a
+ *   trusted certificate refused for good), and documented by node-opcua-pki for NFS and
+ *   containers (its `reloadCertificates()` exists for exactly this). So a verification first
+ *   re-reads the stores when the trusted folder's file names changed since the last reload,
+ *   and a refusal of a certificate that IS in the trusted folder on disk reloads and verifies
+ *   once more. At most one reload per second; an unknown client never causes one.
  * `verifyCertificateAsync` is the hook node-opcua-pki documents for subclasses.
  */
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { OPCUACertificateManager, type OPCUACertificateManagerOptions } from 'node-opcua';
+import { thumbprintsIn } from './pki-store.js';
 
 type Verify = OPCUACertificateManager['verifyCertificate'];
 
@@ -30,24 +35,39 @@ export class RefusalLoggingCertificateManager extends OPCUACertificateManager {
   protected override async verifyCertificateAsync(certificate: Parameters<Verify>[0], options: NonNullable<Parameters<Verify>[1]>): ReturnType<Verify> {
     // A change of the trusted folder (trust or reject by another process) is read before the
     // verdict on the certificate, whichever way it went.
-    if (await this.#trustListChanged()) await this.reloadCertificates();
-    const status = await super.verifyCertificateAsync(certificate, options);
-    if (String(status) !== 'Good') {
-      const der = Array.isArray(certificate) ? certificate[0] : certificate;
-      this.#onRefused(createHash('sha1').update(leafCertificate(der)).digest('hex'), String(status));
+    if (await this.#trustListChanged()) await this.#reload();
+    let status = await super.verifyCertificateAsync(certificate, options);
+    if (String(status) === 'Good') return status;
+    const der = Array.isArray(certificate) ? certificate[0] : certificate;
+    const thumbprint = createHash('sha1').update(leafCertificate(der)).digest('hex');
+    if (Date.now() - this.#lastReload >= 1000 && (await thumbprintsIn(this.trustedFolder)).has(thumbprint)) {
+      await this.#reload();
+      status = await super.verifyCertificateAsync(certificate, options);
+      if (String(status) === 'Good') return status;
     }
+    this.#onRefused(thumbprint, String(status));
     return status;
+  }
+
+  /** Re-reads the stores; the folder's names are recorded only once that succeeded. */
+  async #reload(): Promise<void> {
+    this.#lastReload = Date.now();
+    const names = await this.#trustedFileNames();
+    await this.reloadCertificates();
+    this.#trustedNames = names;
+  }
+
+  async #trustedFileNames(): Promise<string> {
+    return (await readdir(this.trustedFolder).catch(() => [] as string[])).sort().join('\n');
   }
 
   /** Whether the trusted folder's files differ from the last look (a reload at most once a second). */
   async #trustListChanged(): Promise<boolean> {
     const now = Date.now();
     if (now - this.#lastReload < 1000) return false;
-    const names = (await readdir(this.trustedFolder).catch(() => [] as string[])).sort().join('\n');
-    const changed = this.#trustedNames !== undefined && names !== this.#trustedNames;
-    this.#trustedNames = names;
-    if (changed) this.#lastReload = now;
-    return changed;
+    const names = await this.#trustedFileNames();
+    if (this.#trustedNames === undefined) this.#trustedNames = names;
+    return names !== this.#trustedNames;
   }
 }
 

@@ -73,6 +73,20 @@ async function listStore(pkiDirectory: string, store: CertificateStore): Promise
   return out;
 }
 
+/** SHA-1 thumbprints of the certificate files in one folder (e.g. the manager's trusted folder). */
+export async function thumbprintsIn(folder: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const name of await readdir(folder).catch(() => [] as string[])) {
+    if (!/\.(pem|der|crt)$/i.test(name)) continue;
+    try {
+      out.add(parseCertificate(await readFile(join(folder, name))).fingerprint.replaceAll(':', '').toLowerCase());
+    } catch {
+      // not a certificate: ignored, as node-opcua does
+    }
+  }
+  return out;
+}
+
 export async function listCertificates(pkiDirectory: string): Promise<StoredCertificate[]> {
   return [...(await listStore(pkiDirectory, 'rejected')), ...(await listStore(pkiDirectory, 'trusted'))];
 }
