@@ -121,6 +121,8 @@ export class App {
           intraOpThreads: config.inference.intraOpThreads,
           logger: child('assistant'),
           archivedFrame: (id) => record.readFrame(id, config.images),
+          recipeReferences: (r) => recipes.referenceImages(r.id, r.version),
+          recipesInUse: () => recipes.loaded(),
         })
       : undefined;
     // Who answers questions about inspections: the AnomalyGPT LLM when configured, otherwise

@@ -20,6 +20,7 @@ import { defaultRecipeSettings, resolveInputSize } from './settings.js';
 import { blankFrame, type EngineNeeds } from '../engine-component.js';
 import type { Component } from '../../component.js';
 import { calibrateSimRecipe } from './sim-recipe.js';
+import { readReferenceImages } from './reference-files.js';
 
 export interface RecipeBookOptions {
   /** recipes.directory (absolute). */
@@ -81,6 +82,14 @@ export async function recipeNeeds(directory: string, cameras: readonly CameraCon
   return { ...(taps.length > 0 ? { taps } : {}), sizes: [...sizes.values()] };
 }
 
+/** A decoded image in plain memory (row-major, interleaved BGR or grey). */
+export interface DecodedImage {
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 1 | 3;
+}
+
 export class RecipeBook implements Component {
   readonly name = 'recipes';
   readonly #opts: RecipeBookOptions;
@@ -100,6 +109,29 @@ export class RecipeBook implements Component {
 
   recipe(id: string): Recipe | undefined {
     return this.#loaded.get(id)?.recipe;
+  }
+
+  /** Id and version of every loaded recipe. */
+  loaded(): { id: string; version: string }[] {
+    return [...this.#loaded.values()].map(({ recipe }) => ({ id: recipe.id, version: recipe.version }));
+  }
+
+  /**
+   * The kept reference images of a loaded recipe version, decoded (8-bit BGR or grey): any
+   * bundle can build its own map from them — the AnomalyGPT bundle's few-shot map (SPEC §4).
+   * Undefined when that version is not loaded or it kept no images (made before they were kept).
+   */
+  async referenceImages(id: string, version: string): Promise<DecodedImage[] | undefined> {
+    const recipe = this.#loaded.get(id)?.recipe;
+    if (!recipe || recipe.version !== version || recipe.references.length === 0 || recipe.references.some((r) => !r.file)) return undefined;
+    const { images } = await readReferenceImages(join(this.#opts.directory, id), recipe.references);
+    return images.map((m) => {
+      try {
+        return { data: m.getData(), width: m.cols, height: m.rows, channels: m.channels === 1 ? 1 : 3 };
+      } finally {
+        m.release();
+      }
+    });
   }
 
   /**

@@ -11,6 +11,7 @@
  */
 import type { Logger } from 'pino';
 import { AnomalyGpt, type ImageInput, type LlmImageInputs } from '../anomalygpt.js';
+import type { FewShotMapper } from '../vision.js';
 import type { Conversation } from '../conversation.js';
 import type { Frame } from '../../capture/frame.js';
 import type { Component } from '../../component.js';
@@ -29,6 +30,29 @@ export interface AssistantOptions {
   readonly logger: Logger;
   /** The archived frame of an inspection, decoded; undefined when none was saved. */
   readonly archivedFrame?: (inspectionId: string) => Promise<ImageInput | undefined>;
+  /**
+   * A recipe version's kept reference images (undefined: none kept). With them the bundle's
+   * few-shot map (SPEC §4) replaces the text-prototype map for that recipe — the seed's
+   * in-context few-shot mode, fed by the same good parts the judge's memory bank came from.
+   */
+  readonly recipeReferences?: (recipe: RecipeRef) => Promise<readonly ImageInput[] | undefined>;
+  /** The recipes in use at start: their few-shot maps are built before READY. */
+  readonly recipesInUse?: () => readonly RecipeRef[];
+}
+
+export interface RecipeRef {
+  readonly id: string;
+  readonly version: string;
+}
+
+/** Few-shot map sessions kept (recipe versions): a switch back and forth needs no rebuild. */
+const MAX_FEW_SHOT_MAPS = 4;
+
+interface MapEntry {
+  ready?: FewShotMapper;
+  /** No references kept, or the build failed: the text-prototype map, no retry for this version. */
+  unavailable?: boolean;
+  readonly built: Promise<void>;
 }
 
 export interface LlmVerdictResult {
@@ -46,7 +70,9 @@ export interface AssistantStatus {
   readonly bundle: string | null;
   readonly loaded: boolean;
   /** overruled: the LLM changed the judge's decision; overruleRefused: it disagreed, the policy kept the judge's. */
-  readonly counters: { llmVerdicts: number; judgeOnly: number; llmErrors: number; overruled: number; overruleRefused: number };
+  readonly counters: { llmVerdicts: number; judgeOnly: number; llmErrors: number; overruled: number; overruleRefused: number; fewShotMaps: number };
+  /** Recipe versions (id@version) whose few-shot map is ready. */
+  readonly fewShot: string[];
   readonly lastError: { readonly code?: string; readonly message: string; readonly at: number } | null;
 }
 
@@ -56,7 +82,8 @@ export class Assistant implements Component {
   private model: AnomalyGpt | undefined;
   private readonly inputs: RecentMap<string, LlmImageInputs>;
   private readonly frames: RecentMap<string, ImageInput>;
-  private readonly counters = { llmVerdicts: 0, judgeOnly: 0, llmErrors: 0, overruled: 0, overruleRefused: 0 };
+  private readonly counters = { llmVerdicts: 0, judgeOnly: 0, llmErrors: 0, overruled: 0, overruleRefused: 0, fewShotMaps: 0 };
+  private readonly maps = new Map<string, MapEntry>();
   private lastError: AssistantStatus['lastError'] = null;
 
   constructor(private readonly options: AssistantOptions) {
@@ -87,6 +114,8 @@ export class Assistant implements Component {
     const side = this.model.dims.size;
     const grey: ImageInput = { data: new Uint8Array(side * side).fill(128), width: side, height: side, channels: 1 };
     const w = await this.verdictOf(grey);
+    // The recipes in use get their few-shot maps now, so the first frames do not wait for them.
+    for (const r of this.options.recipesInUse?.() ?? []) await this.mapEntry(r).built;
     this.options.logger.info(
       { bundle: this.model.manifest.id, part: this.model.part.name, mode: c.mode, ms: Math.round(performance.now() - t0), warmupPrefillMs: +w.prefillMs.toFixed(2) },
       'assistant ready',
@@ -96,6 +125,12 @@ export class Assistant implements Component {
   async stop(): Promise<void> {
     const m = this.model;
     this.model = undefined;
+    const entries = [...this.maps.values()];
+    this.maps.clear();
+    for (const e of entries) {
+      await e.built;
+      await e.ready?.release();
+    }
     await m?.release();
   }
 
@@ -109,7 +144,7 @@ export class Assistant implements Component {
       return { ...verdict, decidedBy: 'judge' };
     }
     try {
-      const r = await this.verdictOf(frame, verdict.id);
+      const r = await this.verdictOf(frame, verdict.id, this.mapEntry(verdict.recipe).ready);
       this.counters.llmVerdicts++;
       const llm = { pYes: r.pYes, judgePass: verdict.pass, visionMs: r.visionMs, prefillMs: r.prefillMs };
       const pass = r.pYes < 0.5;
@@ -179,14 +214,60 @@ export class Assistant implements Component {
       bundle: this.model ? `${this.model.manifest.id}@${this.model.manifest.version}` : null,
       loaded: this.model !== undefined,
       counters: { ...this.counters },
+      fewShot: [...this.maps].filter(([, e]) => e.ready).map(([k]) => k),
       lastError: this.lastError,
     };
   }
 
   /** The vision path (ImageBind → map → prompt learner + llama_proj), keeping only the LLM's inputs. */
-  private async analyse(image: ImageInput): Promise<LlmImageInputs> {
-    const a = await this.anomalyGpt.analyse(image);
+  private async analyse(image: ImageInput, fewShot?: FewShotMapper): Promise<LlmImageInputs> {
+    const a = await this.anomalyGpt.analyse(image, fewShot);
+    if (fewShot) this.counters.fewShotMaps++;
     return { imageToken: a.imageToken, prompts: a.prompts };
+  }
+
+  /**
+   * The few-shot map of a recipe version: built in the background on first sight (a frame
+   * arriving before it is ready gets the text-prototype map, never a wait on the hot path).
+   */
+  private mapEntry(recipe: RecipeRef): MapEntry {
+    const key = `${recipe.id}@${recipe.version}`;
+    const known = this.maps.get(key);
+    if (known) {
+      this.maps.delete(key); // most recently used last
+      this.maps.set(key, known);
+      return known;
+    }
+    const entry: MapEntry = { built: Promise.resolve() };
+    const built = this.buildMap(recipe, key, entry);
+    Object.assign(entry, { built });
+    this.maps.set(key, entry);
+    for (const [k, e] of this.maps) {
+      if (this.maps.size <= MAX_FEW_SHOT_MAPS) break;
+      this.maps.delete(k);
+      void e.built.then(() => e.ready?.release());
+    }
+    return entry;
+  }
+
+  private async buildMap(recipe: RecipeRef, key: string, entry: MapEntry): Promise<void> {
+    const log = this.options.logger;
+    try {
+      const refs = await this.options.recipeReferences?.(recipe);
+      if (!refs || refs.length === 0) {
+        entry.unavailable = true;
+        log.info({ recipe: key }, 'recipe keeps no reference images: the LLM sees the text-prototype map');
+        return;
+      }
+      const t0 = performance.now();
+      const mapper = await this.anomalyGpt.fewShot(refs);
+      if (this.maps.get(key) !== entry) return void (await mapper.release()); // evicted or stopped meanwhile
+      entry.ready = mapper;
+      log.info({ recipe: key, references: refs.length, ms: Math.round(performance.now() - t0) }, 'few-shot map ready (SPEC §4)');
+    } catch (e) {
+      entry.unavailable = true;
+      log.warn({ err: toError(e), recipe: key }, 'few-shot map failed; the LLM sees the text-prototype map');
+    }
   }
 
   /** One prefill → P(yes) (SPEC §6 input, verdict.ts). */
@@ -197,9 +278,9 @@ export class Assistant implements Component {
   }
 
   /** Hot path and warm-up: analyse `image`, keep its inputs under `inspectionId`, then the verdict. */
-  private async verdictOf(image: ImageInput, inspectionId?: string): Promise<LlmVerdictResult> {
+  private async verdictOf(image: ImageInput, inspectionId?: string, fewShot?: FewShotMapper): Promise<LlmVerdictResult> {
     const t0 = performance.now();
-    const inputs = await this.analyse(image);
+    const inputs = await this.analyse(image, fewShot);
     const visionMs = performance.now() - t0;
     if (inspectionId) this.inputs.set(inspectionId, inputs);
     return this.llmVerdict(inspectionId ?? '', inputs, visionMs);

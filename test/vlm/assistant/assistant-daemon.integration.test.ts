@@ -83,9 +83,14 @@ t.test('every-frame, overrule both: the LLM decides each frame; on-request P(yes
       t.equal(v.model.id, 'anomalygpt-tiny-random', 'and its own model');
     }
   }
-  const st = app.status().assistant as { counters: { llmVerdicts: number; judgeOnly: number } };
+  const st = app.status().assistant as { counters: { llmVerdicts: number; judgeOnly: number; fewShotMaps: number }; fewShot: string[] };
   t.equal(st.counters.llmVerdicts, 4 + 0, 'counted (the warm-up is not an inspection)');
   t.equal(st.counters.judgeOnly, 0);
+  // SPEC §4: the recipe keeps its reference images, so the bundle's few-shot map, built from
+  // them before READY, replaced the text-prototype map on every frame.
+  const recipe = verdicts[0].recipe;
+  t.same(st.fewShot, [`${recipe.id}@${recipe.version}`], 'the few-shot map of the recipe version in use is ready');
+  t.equal(st.counters.fewShotMaps, 4, 'every LLM verdict saw the few-shot map');
 
   const v0 = verdicts[0];
   const onRequest = await (await post(`${base}/api/inspections/${v0.id}/llm-verdict`)).json().then(asAny);
