@@ -19,6 +19,7 @@ import { saveRecipe } from '../fewshot/recipe/recipe.js';
 import { loadCliConfig, parseCommand, positiveInt, recipesDirectory, resolvePath, usageError, type CliContext } from './cli-context.js';
 import { recipeOptions, recipeSettingsFromArgs } from './recipe-args.js';
 import { rebuildRecipe } from '../fewshot/recipe/rebuild.js';
+import { keptReferences, selectNormalFrames } from '../fewshot/recipe/bootstrap.js';
 import { loadRecipe } from '../fewshot/recipe/recipe.js';
 
 export const CALIBRATE_USAGE = `usage: anomalygpt-edge calibrate --recipe R DIR [options]
@@ -27,13 +28,16 @@ export const CALIBRATE_USAGE = `usage: anomalygpt-edge calibrate --recipe R DIR 
   --rebuild           recalibrate R from the reference images it keeps (e.g. for another bundle)
   --recipe R          recipe id (lower-case letters, digits, _ and -)
   --shots K           use the first K images of DIR in natural order (default: all)
+  --unlabelled        DIR holds frames of the running line, most good, a few not (no labels):
+                      frames whose mutual score is an outlier are dropped (MuSc-style, README
+                      "Learning from the line"), the rest become the references
   --seed N            calibration seed (default 0)
   --config FILE       take the recipes directory and bundle from FILE (default: embedded config)
   --recipes DIR       recipes directory (overrides the config's)
   --bundle DIR        model bundle (default: the config's with --config, else the default bundle)
   --taps, --size WxH, --augment, --max-bank, --smooth, --pool, --score, --perturbations,
   --providers, --threads   recipe and engine settings (see README)
-  Prints a JSON summary (id, version, references, threshold, skipped) on stdout.`;
+  Prints a JSON summary (id, version, references, threshold, skipped, dropped) on stdout.`;
 
 export async function calibrateCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
   const parsed = parseCommand(
@@ -45,6 +49,7 @@ export async function calibrateCommand(argv: readonly string[], ctx: CliContext)
       config: { type: 'string', short: 'c' },
       recipes: { type: 'string' },
       rebuild: { type: 'boolean' },
+      unlabelled: { type: 'boolean' },
       ...recipeOptions,
     },
     CALIBRATE_USAGE,
@@ -89,7 +94,7 @@ export async function calibrateCommand(argv: readonly string[], ctx: CliContext)
   }
   const chosen = shots === undefined ? files : files.slice(0, shots);
   ctx.io.err(`calibrate ${id}: ${chosen.length} of ${files.length} images in ${dir}\n`);
-  const refs = await readReferences(chosen, limits);
+  let refs = await readReferences(chosen, limits);
   for (const s of refs.skipped) ctx.io.err(`  skipped ${s.path}: ${s.code}: ${s.message}\n`);
   if (refs.images.length === 0) {
     throw new AppError(ErrorCodes.RECIPE_NO_REFERENCES, `recipe ${id}: no usable reference images in ${dir}${refs.skipped.length ? ` (${refs.skipped.length} unreadable)` : ''}`);
@@ -99,9 +104,19 @@ export async function calibrateCommand(argv: readonly string[], ctx: CliContext)
   const cv = loadOpenCv();
   const engine = await openEngine(cv, engineOptions, ctx.logger);
   let recipe;
+  let dropped: { name: string; score: number }[] = [];
   try {
     const scoped = scopedEngine(engine, { intraOpThreads: engineOptions.intraOpThreads }, ctx.logger);
     try {
+      if (values.unlabelled) {
+        const sel = await selectNormalFrames(cv, refs.images, scoped.engine, settings, seed);
+        dropped = sel.dropped.map((i) => ({ name: refs.references[i].name, score: +sel.scores[i].toFixed(4) }));
+        ctx.io.err(`  unlabelled: kept ${sel.keep.length} of ${refs.images.length} frames; dropped ${dropped.map((d) => d.name).join(', ') || 'none'}\n`);
+        refs = keptReferences(refs, sel);
+      } else if (refs.images.length === 1) {
+        // Measured (README "Accuracy"): one good part says nothing of how far good parts vary.
+        ctx.io.err(`  warning: one reference — the boundary cannot know how much good parts differ from each other; use 4 or more good parts, or --unlabelled with frames of the line\n`);
+      }
       recipe = await makeRecipe(cv, id, scoped.engine, refs, settings, seed, (done, total, what) =>
         ctx.io.err(`\r  ${what} ${done}/${total}   ${done === total ? '\n' : ''}`),
       );
@@ -122,6 +137,7 @@ export async function calibrateCommand(argv: readonly string[], ctx: CliContext)
       threshold: recipe.boundary.threshold,
       boundary: recipe.boundary,
       skipped: refs.skipped,
+      dropped,
       ms: Math.round(performance.now() - t0),
     })}\n`,
   );

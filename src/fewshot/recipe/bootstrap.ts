@@ -18,6 +18,7 @@ import { buildBankTapWithSources } from '../memory-bank.js';
 import { LooScorer } from '../loo-scorer.js';
 import { encodeReferences, mapSpecFor } from './calibrate.js';
 import { resolveInputSize, type RecipeSettings } from './settings.js';
+import type { ReferenceSet } from './make-recipe.js';
 import { imageScore } from '../../judge/anomaly-map.js';
 
 export const OUTLIER_Z = 3;
@@ -74,4 +75,16 @@ function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The part of a reference set that `selection` kept; the dropped frames' Mats are released. */
+export function keptReferences(refs: ReferenceSet, selection: FrameSelection): ReferenceSet {
+  for (const i of selection.dropped) refs.images[i].release();
+  const pick = <T>(xs: readonly T[]): T[] => selection.keep.map((i) => xs[i]);
+  return {
+    images: pick(refs.images),
+    references: pick(refs.references),
+    ...(refs.bytes ? { bytes: pick(refs.bytes) } : {}),
+    skipped: refs.skipped,
+  };
 }
