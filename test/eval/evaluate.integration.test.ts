@@ -4,22 +4,16 @@
  * truth masks in ground_truth/defect/NNN_mask.png.
  */
 import t from 'tap';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadOpenCv, type Mat } from '../../src/capture/opencv.js';
+import { TAPS, cv, imageName, writeImage } from './sim-category.js';
+import type { Mat } from '../../src/capture/opencv.js';
 import { loadDataset } from '../../src/eval/dataset.js';
 import { evaluateCategory } from '../../src/eval/evaluate.js';
 import { defaultRecipeSettings } from '../../src/fewshot/recipe/settings.js';
 import { cpuEngine, simRenders } from '../fewshot/fixtures.js';
 
-const cv = loadOpenCv();
-const TAPS = ['block_5_add', 'block_12_add', 'block_15_add'];
-const name = (i: number) => `${String(i).padStart(3, '0')}.png`;
-
-function write(dir: string, file: string, mat: Mat): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, file), cv.imencode('.png', mat));
-}
+const name = imageName;
+const write = writeImage;
 
 t.test('evaluateCategory on a simulated MVTec-layout category', async (t) => {
   const root = join(t.testdir(), 'simpart');

@@ -3,9 +3,8 @@
  * category: protocol bookkeeping (which images go where) and that they measure something.
  */
 import t from 'tap';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadOpenCv, type Mat } from '../../src/capture/opencv.js';
+import { TAPS, cv, imageName, writeImage } from './sim-category.js';
 import { bootstrapExperiment } from '../../src/eval/bootstrap-eval.js';
 import { loadDataset } from '../../src/eval/dataset.js';
 import { feedbackExperiment } from '../../src/eval/feedback.js';
@@ -13,14 +12,8 @@ import { shuffled } from '../../src/eval/test-stream.js';
 import { defaultRecipeSettings } from '../../src/fewshot/recipe/settings.js';
 import { cpuEngine, simRenders } from '../fewshot/fixtures.js';
 
-const cv = loadOpenCv();
-const TAPS = ['block_5_add', 'block_12_add', 'block_15_add'];
-const name = (i: number) => `${String(i).padStart(3, '0')}.png`;
-
-function write(dir: string, file: string, mat: Mat): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, file), cv.imencode('.png', mat));
-}
+const name = imageName;
+const write = writeImage;
 
 t.test('feedback and bootstrap experiments on a simulated category', async (t) => {
   const root = join(t.testdir(), 'simpart');
