@@ -8,7 +8,9 @@
  *      version that judges the rest of the walk. A walk may mark fewer than N (the stream
  *      has fewer false rejects).
  *   4. Remaining images R = the test set minus the marked ones. Reported on R: the first
- *      recipe's and the final recipe's accuracy, image AUROC, false rejects and misses.
+ *      recipe's and the final recipe's accuracy, image AUROC, false rejects and misses; and
+ *      `rebuilt`: the recipe calibrated afresh from all its references (the k drawn and the
+ *      marked ones), as `calibrate --rebuild` would make it.
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -27,7 +29,8 @@ export interface FeedbackDraw {
   readonly marked: readonly string[];
   readonly before: SubsetMetrics;
   readonly after: SubsetMetrics;
-  readonly thresholds: { readonly before: number; readonly after: number };
+  readonly rebuilt: SubsetMetrics;
+  readonly thresholds: { readonly before: number; readonly after: number; readonly rebuilt: number };
   /** addReference + opening the new scorer, per marked image. */
   readonly addMs: readonly number[];
 }
@@ -42,7 +45,8 @@ export async function feedbackExperiment(
   for (let d = 0; d < opts.draws; d++) {
     const seed = opts.seed + d;
     opts.progress?.(d + 1, 'calibrate');
-    const first = await makeRecipe(cv, 'feedback', engine, await readReferences(drawReferences(cat.train, opts.shots, seed)), opts.settings, seed);
+    const drawn = drawReferences(cat.train, opts.shots, seed);
+    const first = await makeRecipe(cv, 'feedback', engine, await readReferences(drawn), opts.settings, seed);
     const tests = await encodeTestImages(engine, cat, first.settings.input);
     const index = new Map(tests.map((t, i) => [t.item.path, i]));
     const scorer0 = await scorerFor(first.bank, first.map, engine.openSession);
@@ -69,12 +73,19 @@ export async function feedbackExperiment(
     if (scorer !== scorer0) await scorer.release();
     await scorer0.release();
     const rest = (i: number) => !marked.has(i);
+    opts.progress?.(d + 1, 'rebuild');
+    const markedPaths = [...marked].map((i) => tests[i].item.path);
+    const rebuiltRecipe = marked.size === 0 ? first : await makeRecipe(cv, 'feedback', engine, await readReferences([...drawn, ...markedPaths]), opts.settings, seed);
+    const rebuiltScorer = marked.size === 0 ? undefined : await scorerFor(rebuiltRecipe.bank, rebuiltRecipe.map, engine.openSession);
+    const rebuiltScores = rebuiltScorer ? await scoreAll(rebuiltScorer, tests, rebuiltRecipe.settings.score) : before;
+    await rebuiltScorer?.release();
     out.push({
       seed,
-      marked: [...marked].map((i) => tests[i].item.path),
+      marked: markedPaths,
       before: subsetMetrics(before, tests, first.boundary.threshold, rest),
       after: subsetMetrics(after, tests, recipe.boundary.threshold, rest),
-      thresholds: { before: first.boundary.threshold, after: recipe.boundary.threshold },
+      rebuilt: subsetMetrics(rebuiltScores, tests, rebuiltRecipe.boundary.threshold, rest),
+      thresholds: { before: first.boundary.threshold, after: recipe.boundary.threshold, rebuilt: rebuiltRecipe.boundary.threshold },
       addMs,
     });
   }
