@@ -64,10 +64,11 @@ export function checkUpload(img: UploadedImage, o: Pick<RecipeRoutesOptions, 'li
 }
 
 function recipeSource(req: FastifyRequest, o: RecipeRoutesOptions): { id: string; source: RecipeSource } {
-  const type = String(req.headers['content-type'] ?? '').toLowerCase();
-  if (type.startsWith('multipart/form-data')) {
+  const header = String(req.headers['content-type'] ?? '');
+  if (header.toLowerCase().startsWith('multipart/form-data')) {
     if (!Buffer.isBuffer(req.body)) throw bad('multipart body expected');
-    const parts = parseMultipart(req.body, boundaryOf(type), o.maxUploadImages + 16);
+    // The boundary is case-sensitive (Chromium's mixes cases): read it from the header as sent.
+    const parts = parseMultipart(req.body, boundaryOf(header), o.maxUploadImages + 16);
     const id = parts.find((p) => p.name === 'id' && p.filename === undefined)?.data.toString('utf8').trim();
     const files = parts.filter((p) => p.name === 'images' && p.filename !== undefined && p.data.byteLength + (p.filename?.length ?? 0) > 0);
     if (!id) throw bad('form field "id" (the recipe id) is missing');

@@ -136,7 +136,7 @@ t.test('recipes: list, details, reference images; made from uploads and from cap
   const form = (id: string, files: [string, Uint8Array, string][]) => {
     const f = new FormData();
     f.set('id', id);
-    for (const [name, bytes, type] of files) f.append('images', new Blob([bytes], { type }), name);
+    for (const [name, bytes, type] of files) f.append('images', new Blob([Buffer.from(bytes)], { type }), name);
     return f;
   };
   const upload = (f: FormData, q = '') => fetch(`${d.base}/api/recipes${q}`, { method: 'POST', body: f });
