@@ -62,6 +62,14 @@ export const ErrorCodes = {
   FORBIDDEN: 'E_FORBIDDEN',
   /** Too many sign-in attempts or questions from one client in a minute (Retry-After says when to retry). */
   RATE_LIMITED: 'E_RATE_LIMITED',
+  /** The inspection was reviewed already (by anyone); its review stands until undone. */
+  REVIEW_CONFLICT: 'E_REVIEW_CONFLICT',
+  /** A review that cannot be applied: no saved frame, the label equals the verdict, a recipe not loaded. */
+  REVIEW_INVALID: 'E_REVIEW_INVALID',
+  /** A recipe id that exists already (POST /api/recipes without replace). */
+  RECIPE_EXISTS: 'E_RECIPE_EXISTS',
+  /** The recipe is being changed (a review, undo or new version in progress); retry when it is done. */
+  RECIPE_BUSY: 'E_RECIPE_BUSY',
   /** Anything not anticipated (a bug or an unnamed failure of a dependency); logged with its stack. */
   UNEXPECTED: 'E_UNEXPECTED',
 } as const;

@@ -29,7 +29,7 @@ import type { Logger } from '../log.js';
 import { RateLimitedLog } from '../util/rate-limited-log.js';
 import { RecordFiles, encodeJpeg } from './record-files.js';
 import { countsQuery, historyQuery, judgeScoresQuery, oldestCaptureQuery, passScoresQuery, yieldQuery, type CameraCounts, type HistoryFilter, type HistoryPage, type JudgeScore, type PassScores, type YieldBucket, type YieldFilter } from './record-queries.js';
-import { SELECT_COLUMNS, inspectionOf, rowOf, type Eviction, type RecordedInspection, type StoredRow, type WriterState } from './record-schema.js';
+import { REVIEW_COLUMNS, SELECT_COLUMNS, inspectionOf, rowOf, type Eviction, type RecordedInspection, type ReviewRow, type StoredReview, type StoredRow, type WriterState } from './record-schema.js';
 import { RecordWriter } from './record-writer.js';
 
 export interface RecordStats {
@@ -227,6 +227,22 @@ export class InspectionRecord implements Component {
     } finally {
       mat.release();
     }
+  }
+
+  /** Stores a review action (durable when this resolves); its id. */
+  async addReview(review: ReviewRow): Promise<number> {
+    if (!this.#writer) throw new AppError(ErrorCodes.ARCHIVE_IO, 'the inspection record is not open');
+    return this.#writer.review(review);
+  }
+
+  /** The review actions of an inspection, oldest first. */
+  reviews(inspectionId: string): StoredReview[] {
+    return this.#read().prepare(`SELECT ${REVIEW_COLUMNS} FROM reviews WHERE inspection_id = ? ORDER BY id`).all(inspectionId) as StoredReview[];
+  }
+
+  /** A recipe's review actions, newest first (at most `limit`). */
+  recipeReviews(recipeId: string, limit = 50): StoredReview[] {
+    return this.#read().prepare(`SELECT ${REVIEW_COLUMNS} FROM reviews WHERE recipe_id = ? ORDER BY id DESC LIMIT ?`).all(recipeId, limit) as StoredReview[];
   }
 
   /** A durable consumer's position: every row ≤ it is done. Undefined for a new consumer. */

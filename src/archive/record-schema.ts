@@ -7,7 +7,7 @@
 import type { Verdict } from '../judge/verdict.js';
 
 /** Bumped when the tables change; a file written by a newer version is refused. */
-export const RECORD_SCHEMA_VERSION = 2;
+export const RECORD_SCHEMA_VERSION = 3;
 
 /** Columns added after schema 1, with their type: added in place when an older file opens. */
 export const RECORD_ADDED_COLUMNS: readonly (readonly [name: string, type: string])[] = [
@@ -43,6 +43,25 @@ CREATE INDEX IF NOT EXISTS inspections_time ON inspections (captured_at);
 -- Counts over a time range read these alone (covering), never the rows: per camera, and for all.
 CREATE INDEX IF NOT EXISTS inspections_camera_time ON inspections (camera, captured_at, pass);
 CREATE INDEX IF NOT EXISTS inspections_time_counts ON inspections (captured_at, camera, pass);
+-- 3: the technician's reviews (docs/http-api.md "Review the verdict"): who marked which
+-- inspection, and the recipe version it produced. Kept when retention removes the inspection
+-- (the audit outlives the frame); CREATE IF NOT EXISTS adds it to an older file in place.
+CREATE TABLE IF NOT EXISTS reviews (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  inspection_id  TEXT    NOT NULL,
+  at             INTEGER NOT NULL,
+  user           TEXT    NOT NULL,
+  action         TEXT    NOT NULL,
+  label          TEXT,
+  recipe_id      TEXT    NOT NULL,
+  from_version   TEXT,
+  to_version     TEXT,
+  undoes         INTEGER,
+  note           TEXT,
+  evidence       TEXT
+);
+CREATE INDEX IF NOT EXISTS reviews_inspection ON reviews (inspection_id, id);
+CREATE INDEX IF NOT EXISTS reviews_recipe ON reviews (recipe_id, id);
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `;
@@ -117,6 +136,33 @@ export function inspectionOf(r: StoredRow): RecordedInspection {
   return { seq: r.seq, id: r.id, recordedAt: r.recorded_at, verdict: JSON.parse(r.verdict) as RecordedVerdict, files: { frame: r.frame_file, mask: r.mask_file, map: r.map_file } };
 }
 
+/**
+ * One review action (a row of `reviews`): `review` (label good on a fail: the recipe learnt
+ * the frame; label defect on a pass: stored as defect evidence) or `undo` (the recipe went
+ * back from `fromVersion` to `toVersion`; `undoes` is the id of the review it reverted).
+ */
+export interface ReviewRow {
+  readonly inspectionId: string;
+  readonly at: number;
+  readonly user: string;
+  readonly action: 'review' | 'undo';
+  readonly label: 'good' | 'defect' | null;
+  readonly recipeId: string;
+  readonly fromVersion: string | null;
+  readonly toVersion: string | null;
+  readonly undoes: number | null;
+  readonly note: string | null;
+  /** Where the labelled frame was kept (relative to the state directory), if anywhere. */
+  readonly evidence: string | null;
+}
+
+export interface StoredReview extends ReviewRow {
+  readonly id: number;
+}
+
+export const REVIEW_COLUMNS =
+  'id, inspection_id AS inspectionId, at, user, action, label, recipe_id AS recipeId, from_version AS fromVersion, to_version AS toVersion, undoes, note, evidence';
+
 /** Worker protocol (record-writer.ts ⇄ record-worker.ts). */
 export interface WriterInit {
   readonly path: string;
@@ -139,6 +185,7 @@ export type WriterRequest =
   | { readonly op: 'append'; readonly id: number; readonly row: RecordRow }
   | { readonly op: 'cursor'; readonly id: number; readonly name: string; readonly seq: number }
   | { readonly op: 'count'; readonly id: number; readonly name: string; readonly delta: number }
+  | { readonly op: 'review'; readonly id: number; readonly review: ReviewRow }
   | { readonly op: 'close'; readonly id: number };
 
 /** Retention's work in one commit: rows evicted, and per cursor how many it had not reached yet. */

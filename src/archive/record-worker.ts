@@ -43,6 +43,9 @@ const insert = db.prepare(`INSERT INTO inspections
 const oldest = db.prepare('SELECT seq, frame_file, mask_file, map_file, bytes FROM inspections ORDER BY seq LIMIT ?');
 const removeUpTo = db.prepare('DELETE FROM inspections WHERE seq <= ?');
 const setCursor = db.prepare('INSERT INTO cursors (name, seq) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET seq = excluded.seq');
+const insertReview = db.prepare(`INSERT INTO reviews
+  (inspection_id, at, user, action, label, recipe_id, from_version, to_version, undoes, note, evidence)
+  VALUES (@inspectionId, @at, @user, @action, @label, @recipeId, @fromVersion, @toVersion, @undoes, @note, @evidence)`);
 const addCounter = db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value');
 
 const totals = db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b, coalesce(max(seq), 0) AS head FROM inspections').get() as { n: number; b: number; head: number };
@@ -167,6 +170,8 @@ function flush(): void {
             }
           } else if (r.op === 'count') {
             addCount(r.name, r.delta);
+          } else if (r.op === 'review') {
+            seqs[seqs.length - 1] = Number(insertReview.run(r.review).lastInsertRowid);
           }
         }
       }

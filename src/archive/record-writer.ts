@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { AppError, ErrorCodes } from '../errors.js';
-import type { Eviction, RecordRow, WriterInit, WriterReply, WriterRequest, WriterState } from './record-schema.js';
+import type { Eviction, RecordRow, ReviewRow, WriterInit, WriterReply, WriterRequest, WriterState } from './record-schema.js';
 
 type Pending = { resolve: (seq: number | null) => void; reject: (e: Error) => void };
 type Request = WriterRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -71,6 +71,11 @@ export class RecordWriter {
 
   async count(name: string, delta: number): Promise<void> {
     await this.#send({ op: 'count', name, delta });
+  }
+
+  /** Resolves with the review's id once it is committed. */
+  async review(review: ReviewRow): Promise<number> {
+    return (await this.#send({ op: 'review', review }))!;
   }
 
   /** Commits what is queued and ends the thread. */

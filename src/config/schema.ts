@@ -211,6 +211,8 @@ const HttpSchema = Type.Object(
     signInAttemptsPerMinute: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'failed sign-ins per client address per minute before 429' }),
     questionsPerMinute: Type.Integer({ minimum: 1, maximum: 10000, default: 30, description: 'questions per session (or client address) per minute before 429' }),
     liveFrames: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'the newest frames (with their verdicts) kept in memory per camera for the live view' }),
+    maxUploadBytes: Type.Integer({ minimum: 1024, maximum: 268435456, default: 16777216, description: 'largest image file accepted when a recipe is made from uploaded images (413 above)' }),
+    maxUploadImages: Type.Integer({ minimum: 1, maximum: 1000, default: 64, description: 'most images in one recipe upload' }),
   },
   { ...Strict, default: {} },
 );

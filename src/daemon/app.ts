@@ -188,7 +188,7 @@ export class App {
       ...this.#pipelines.map((p) => step(`pipeline:${p.cameraId}`, () => p.start(), () => p.stop())),
     ];
     const page = live
-      ? consoleRoutes({ config, env, record, recipes, pipelines: this.#pipelines, control: this.#control, live, drift, logger: (c) => child(c) })
+      ? consoleRoutes({ config, env, record, recipes, pipelines: this.#pipelines, control: this.#control, live, drift, engine: () => engine.engine, cv, logger: (c) => child(c) })
       : undefined;
     this.#http = config.http.enabled
       ? new HttpServer({

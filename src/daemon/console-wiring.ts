@@ -5,6 +5,7 @@
  * components. Kept apart from app.ts so the wiring of the page reads in one place.
  */
 import { statfsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { InspectionRecord } from '../archive/inspection-record.js';
 import type { Config } from '../config/index.js';
 import { packageRoot, type SecretEnvironment } from '../config/index.js';
@@ -22,6 +23,11 @@ import { DriftWatch, type DriftRecipe } from '../pipeline/drift-watch.js';
 import type { CameraSnapshot } from '../publish/control.js';
 import { UserDirectory } from '../publish/user-directory.js';
 import type { DaemonController } from './daemon-control.js';
+import type { Cv } from '../capture/opencv.js';
+import type { Engine } from '../fewshot/engine.js';
+import { recipeRoutes } from '../http/recipe-routes.js';
+import { AuditLog } from './audit-log.js';
+import { ConsoleRecipeDesk } from './recipe-desk.js';
 
 /**
  * A loaded recipe as the drift rule and the numbers page see it. The reference scores are the
@@ -77,6 +83,9 @@ export interface ConsoleRoutesOptions {
   readonly control: DaemonController;
   readonly live: LiveCache;
   readonly drift: DriftWatch;
+  /** The running engine and OpenCV: the review loop and new recipes use them. */
+  readonly engine: () => Engine;
+  readonly cv: () => Cv;
   readonly logger: (component: string) => Logger;
 }
 
@@ -113,13 +122,28 @@ export function consoleRoutes(o: ConsoleRoutesOptions): ConsoleRoutes {
         lastError: s.lastError,
       };
     });
+  const desk = new ConsoleRecipeDesk({
+    directory: config.recipes.directory,
+    stateDirectory: config.stateDirectory,
+    recipes: o.recipes,
+    engine: o.engine,
+    cv: o.cv,
+    record: o.record,
+    live: o.live,
+    control: o.control,
+    limits: config.images,
+    intraOpThreads: config.inference.intraOpThreads,
+    audit: new AuditLog(join(config.stateDirectory, 'audit.log')),
+    logger: o.logger('recipe-desk'),
+  });
   const activeRecipes = () => [...new Set(o.control.cameras.map((c) => c.snapshot().recipe.id))];
   return {
     access,
     first: access.routes(),
     rest: [
       liveRoutes({ cameras, control: o.control, live: o.live, drift: o.drift, logger: o.logger('http-live') }),
-      inspectionRoutes({ record: o.record, live: o.live }),
+      inspectionRoutes({ record: o.record, live: o.live, reviews: (id) => desk.reviews(id) }),
+      recipeRoutes({ desk, limits: config.images, maxUploadBytes: config.http.maxUploadBytes, maxUploadImages: config.http.maxUploadImages }),
       statsRoutes({ record: o.record, recipe: (id) => driftRecipe(o.recipes, id), activeRecipes, drift: o.drift, stateDirectory: config.stateDirectory }),
       staticRoutes({ root: webRoot(packageRoot()) }),
     ],

@@ -26,6 +26,11 @@ export interface Inspection {
 }
 
 export class Inspector {
+  /** Inspections running now (release() waits for them). */
+  #inFlight = 0;
+  #idle: (() => void) | undefined;
+  #released = false;
+
   private constructor(
     private readonly engine: Engine,
     readonly recipe: Recipe,
@@ -56,7 +61,29 @@ export class Inspector {
     return (await this.inspectWithMap(frame)).verdict;
   }
 
+  /**
+   * Releases the scorer session once the inspections running on it are done (a recipe
+   * version swapped out at run time: the frame in flight finishes with the version it started
+   * with). Further inspections are refused.
+   */
+  async release(): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    await this.scorer.release().catch(() => undefined);
+  }
+
   async inspectWithMap(frame: Frame): Promise<Inspection> {
+    if (this.#released) throw new AppError(ErrorCodes.RECIPE_NOT_FOUND, `recipe ${this.recipe.id}@${this.recipe.version} was replaced; inspect with the current version`);
+    this.#inFlight++;
+    try {
+      return await this.#inspect(frame);
+    } finally {
+      if (--this.#inFlight === 0) this.#idle?.();
+    }
+  }
+
+  async #inspect(frame: Frame): Promise<Inspection> {
     const t0 = performance.now();
     const enc = await this.engine.encoder.encode(frame, this.recipe.settings.input);
     const t1 = performance.now();

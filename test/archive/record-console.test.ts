@@ -72,6 +72,30 @@ t.test('a schema-1 record file gets the map column in place; its old rows read w
   await r.append(withMap(2, false), frame(2));
   t.match(r.get(withMap(2, false).id)?.files.map, /\.map\.png$/);
   t.equal(r.history().total, 2);
+  // Schema 3: the reviews table, added to the old file in place.
+  const rid = await r.addReview({ inspectionId: old.id, at: 5, user: 'ann', action: 'review', label: 'good', recipeId: 'bottle', fromVersion: '1', toVersion: '2', undoes: null, note: 'ok part', evidence: null });
+  t.same(r.reviews(old.id), [{ id: rid, inspectionId: old.id, at: 5, user: 'ann', action: 'review', label: 'good', recipeId: 'bottle', fromVersion: '1', toVersion: '2', undoes: null, note: 'ok part', evidence: null }]);
+});
+
+t.test('reviews: stored with their inspection and per recipe, newest first; appends in the same commit are unaffected', async (t) => {
+  const dir = t.testdir();
+  const r = new InspectionRecord(recordConfig(dir, { saveFrames: 'none' }), silentLogger());
+  await r.start();
+  const v = withMap(1, false);
+  const row = (action: 'review' | 'undo', undoes: number | null) => ({ inspectionId: v.id, at: Date.now(), user: 'bob', action, label: 'good' as const, recipeId: 'bottle', fromVersion: 'a', toVersion: 'b', undoes, note: null, evidence: null });
+  // Queued together: one transaction holds the append and the review.
+  const [seq, first] = await Promise.all([r.append(v, frame(1)), r.addReview(row('review', null))]);
+  const undo = await r.addReview(row('undo', first));
+  t.equal(seq, 1);
+  t.same(r.reviews(v.id).map((x) => [x.id, x.action, x.undoes]), [[first, 'review', null], [undo, 'undo', first]]);
+  t.same(r.recipeReviews('bottle').map((x) => x.id), [undo, first], 'newest first');
+  t.same(r.recipeReviews('other'), []);
+  await r.stop();
+  // Durable: read back after a restart.
+  const again = new InspectionRecord(recordConfig(dir, { saveFrames: 'none' }), silentLogger());
+  await again.start();
+  t.teardown(() => again.stop());
+  t.equal(again.reviews(v.id).length, 2);
 });
 
 t.test('yield per hour is one aggregate over capture time; pass scores are the judge\'s, per version', async (t) => {

@@ -4,7 +4,7 @@
  * recipe made from the first (for switching), and a reader of Server-Sent Events.
  */
 import type { Test } from 'tap';
-import { mkdirSync, readFileSync, readdirSync, copyFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateConfig } from '../../src/config/index.js';
 import { App } from '../../src/daemon/app.js';
@@ -62,8 +62,8 @@ export async function startConsoleDaemon(
 export function copyRecipe(stateDirectory: string, from: string, to: string): void {
   const src = join(stateDirectory, 'recipes', from);
   const dst = join(stateDirectory, 'recipes', to);
-  mkdirSync(dst, { recursive: true });
-  for (const f of readdirSync(src)) copyFileSync(join(src, f), join(dst, f));
+  // The whole folder: recipe.json, the bank and the references/ the recipe keeps.
+  cpSync(src, dst, { recursive: true });
   const json = JSON.parse(readFileSync(join(dst, 'recipe.json'), 'utf8')) as { id: string };
   json.id = to;
   writeFileSync(join(dst, 'recipe.json'), `${JSON.stringify(json, null, 2)}\n`);

@@ -110,6 +110,28 @@ export async function send(method, path, body, options = {}) {
   return type.includes('json') ? res.json() : res.text();
 }
 
+/**
+ * POST a FormData (multipart: a recipe's images) with the CSRF token; the browser sets the
+ * multipart Content-Type with its boundary.
+ */
+export async function sendForm(path, form, options = {}) {
+  const attempt = () =>
+    fetch(path, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: state.csrf ? { accept: 'application/json', 'x-csrf-token': state.csrf } : { accept: 'application/json' },
+      body: form,
+      signal: options.signal,
+    });
+  let res = await attempt();
+  if (res.status === 403) {
+    const err = await errorOf(res.clone());
+    if (/CSRF/i.test(err.message) && (await loadSession())) res = await attempt();
+  }
+  await check(res);
+  return res.json();
+}
+
 /** URL of an inspection's image or record: kind = frame.jpg | mask.png | map.png | record.json. */
 export function inspectionUrl(id, kind) {
   return `/api/inspections/${encodeURIComponent(id)}${kind ? `/${kind}` : ''}`;

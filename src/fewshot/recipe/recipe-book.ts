@@ -151,6 +151,29 @@ export class RecipeBook implements Component {
     }
   }
 
+  /** Ids of the recipes loaded now. */
+  loadedIds(): string[] {
+    return [...this.#loaded.keys()];
+  }
+
+  /**
+   * A new version of a loaded recipe, at run time (a review taught it, an undo, a new upload):
+   * its Inspector is opened first — a failure changes nothing — then swapped in, so the next
+   * frame of every camera on this recipe is inspected with it (and OPC UA RecipeVersion and the
+   * MQTT state show it at their next tick, as after SelectRecipe). The old Inspector is
+   * released once the frames in flight on it are done. Not loaded: nothing to swap (a camera
+   * selecting it later loads the saved version).
+   */
+  async replace(recipe: Recipe): Promise<boolean> {
+    const old = this.#loaded.get(recipe.id);
+    if (!old) return false;
+    const inspector = await Inspector.open(this.#opts.engine(), recipe, { masks: true });
+    this.#loaded.set(recipe.id, { recipe, inspector, calibratedFromSim: false });
+    this.#opts.logger.info({ recipe: recipe.id, version: recipe.version, previous: old.recipe.version, threshold: recipe.boundary.threshold }, 'recipe version swapped in');
+    void old.inspector.release();
+    return true;
+  }
+
   async #open(id: string): Promise<Inspector> {
     const recipe = await loadRecipe(this.#opts.directory, id);
     const inspector = await Inspector.open(this.#opts.engine(), recipe, { masks: true });

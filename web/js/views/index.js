@@ -5,6 +5,7 @@ import * as history from './history.js';
 import * as inspection from './inspection.js';
 import * as numbers from './numbers.js';
 import * as status from './status.js';
+import * as recipes from './recipes.js';
 
-export const views = [live, history, numbers, status, inspection];
+export const views = [live, history, numbers, recipes, status, inspection];
 export const home = 'live';

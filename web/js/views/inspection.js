@@ -5,6 +5,7 @@ import { inspectionUrl } from '../api.js';
 import { chatPanel } from '../chat.js';
 import { h, fmtScore, fmtPct, fmtMs, fmtTime, errorText } from '../dom.js';
 import { drawLayers, loadLayers } from '../overlay.js';
+import { reviewPanel } from '../review.js';
 
 export const name = 'inspection';
 export const title = 'Inspection';
@@ -18,7 +19,7 @@ export function mount(root, params, ctx) {
   ctx.api.getJson(inspectionUrl(id), { signal: abort.signal }).then((doc) => {
     if (abort.signal.aborted) return;
     chat = chatPanel(id, ctx);
-    root.replaceChildren(render(doc, chat, abort.signal));
+    root.replaceChildren(render(doc, chat, abort.signal, ctx));
   }).catch((e) => {
     if (e.name === 'AbortError') return;
     root.replaceChildren(
@@ -32,7 +33,7 @@ export function mount(root, params, ctx) {
   };
 }
 
-function render(doc, chat, signal) {
+function render(doc, chat, signal, ctx) {
   const s = doc.inspection;
   const show = { heat: true, mask: true, boxes: true };
   const canvas = h('canvas', { 'aria-label': 'frame with overlay' });
@@ -77,5 +78,6 @@ function render(doc, chat, signal) {
         h('section.panel', h('details', h('summary', 'Record JSON'), h('pre.json', JSON.stringify(doc.verdict, null, 2))))),
       h('div', { style: 'display:flex;flex-direction:column;gap:1rem;min-width:0' },
         h('section.panel', h(`div.verdict-banner.${s.pass ? 'pass' : 'fail'}`, { style: 'margin-bottom:0.8rem' }, s.pass ? 'PASS' : 'FAIL'), facts),
+        reviewPanel(s, doc.reviews, ctx),
         chat.el)));
 }
