@@ -26,6 +26,7 @@ import { RECIPE_ID } from '../config/index.js';
 import { AppError, ErrorCodes, toError } from '../errors.js';
 import type { Engine } from '../fewshot/engine.js';
 import { addReference } from '../fewshot/recipe/add-reference.js';
+import { keptReferences, selectNormalFrames } from '../fewshot/recipe/bootstrap.js';
 import { makeRecipe, type ReferenceSet } from '../fewshot/recipe/make-recipe.js';
 import type { Recipe } from '../fewshot/recipe/recipe.js';
 import type { RecipeBook } from '../fewshot/recipe/recipe-book.js';
@@ -217,7 +218,7 @@ export class ConsoleRecipeDesk implements RecipeDesk {
     return { bytes, type: MIME[sniffFormat(bytes) ?? ''] ?? 'application/octet-stream' };
   }
 
-  async create(id: string, source: RecipeSource, options: { replace: boolean; by: Principal }): Promise<RecipeDetail> {
+  async create(id: string, source: RecipeSource, options: { replace: boolean; unlabelled?: boolean; by: Principal }): Promise<RecipeDetail & { dropped?: string[] }> {
     this.#checkId(id);
     const exists = (await stat(join(this.#o.directory, id, 'recipe.json')).catch(() => undefined)) !== undefined;
     if (exists && !options.replace) throw new AppError(ErrorCodes.RECIPE_EXISTS, `recipe ${id} exists: send ?replace=true to write a new version of it (the current one is kept)`);
@@ -226,10 +227,16 @@ export class ConsoleRecipeDesk implements RecipeDesk {
     try {
       return await this.#withRecipe(id, `being calibrated for ${options.by.user}`, async () => {
         const t0 = performance.now();
-        const refs = await this.#references(source);
+        let refs = await this.#references(source);
         let recipe: Recipe;
+        let dropped: string[] | undefined;
         const scoped = scopedEngine(this.#o.engine(), { intraOpThreads: this.#o.intraOpThreads }, this.#o.logger);
         try {
+          if (options.unlabelled) {
+            const sel = await selectNormalFrames(this.#o.cv(), refs.images, scoped.engine, defaultRecipeSettings(), 0);
+            dropped = sel.dropped.map((i) => refs.references[i].name);
+            refs = keptReferences(refs, sel);
+          }
           recipe = await makeRecipe(this.#o.cv(), id, scoped.engine, refs, defaultRecipeSettings(), 0);
         } finally {
           await scoped.release();
@@ -242,9 +249,9 @@ export class ConsoleRecipeDesk implements RecipeDesk {
           throw e;
         });
         const ms = Math.round(performance.now() - t0);
-        await this.#o.audit.append({ user: options.by.user, action: exists ? 'recipe-replace' : 'recipe-create', inspection: null, recipe: id, fromVersion: previous ?? null, toVersion: recipe.version, references: recipe.references.length, ms });
+        await this.#o.audit.append({ user: options.by.user, action: exists ? 'recipe-replace' : 'recipe-create', inspection: null, recipe: id, fromVersion: previous ?? null, toVersion: recipe.version, references: recipe.references.length, ...(dropped ? { dropped } : {}), ms });
         this.#o.logger.info({ recipe: id, version: recipe.version, previous, references: recipe.references.length, threshold: recipe.boundary.threshold, user: options.by.user, ms }, 'recipe made from the console');
-        return this.get(id);
+        return { ...(await this.get(id)), ...(dropped ? { dropped } : {}) };
       });
     } finally {
       this.#creating = undefined;

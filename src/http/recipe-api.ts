@@ -81,5 +81,9 @@ export interface RecipeDesk {
   list(): Promise<RecipeSummary[]>;
   get(id: string): Promise<RecipeDetail>;
   reference(id: string, name: string): Promise<{ readonly bytes: Uint8Array; readonly type: string }>;
-  create(id: string, source: RecipeSource, options: { readonly replace: boolean; readonly by: Principal }): Promise<RecipeDetail>;
+  /**
+   * `unlabelled`: the images are frames of the line, most good, a few not — outliers by mutual
+   * scoring are dropped before calibration (README "Learning from the line"); `dropped` names them.
+   */
+  create(id: string, source: RecipeSource, options: { readonly replace: boolean; readonly unlabelled?: boolean; readonly by: Principal }): Promise<RecipeDetail & { readonly dropped?: readonly string[] }>;
 }

@@ -7,7 +7,7 @@
  *   GET  /api/recipes                       every recipe on disk
  *   GET  /api/recipes/{id}                  details: references, boundary, evidence, versions, reviews
  *   GET  /api/recipes/{id}/references/{name}  a reference image
- *   POST /api/recipes                       engineer: multipart (id, images…) or JSON { id, inspections }
+ *   POST /api/recipes[?replace&unlabelled]  engineer: multipart (id, images…) or JSON { id, inspections }
  *
  * Uploads are checked here before they reach the recipe — size per image, the type sniffed
  * from the bytes (not the file name), dimensions from the header (images.maxPixels) — and
@@ -122,11 +122,12 @@ export function recipeRoutes(o: RecipeRoutesOptions): HttpRoutes {
         return reply.type(ref.type).header('Cache-Control', 'private, max-age=3600').send(Buffer.from(ref.bytes.buffer, ref.bytes.byteOffset, ref.bytes.byteLength));
       });
 
-      app.post<{ Querystring: { replace?: string } }>('/api/recipes', { config: { role: 'engineer' }, bodyLimit }, async (req, reply) => {
+      app.post<{ Querystring: { replace?: string; unlabelled?: string } }>('/api/recipes', { config: { role: 'engineer' }, bodyLimit }, async (req, reply) => {
         const { id, source } = recipeSource(req, o);
         if (!RECIPE_ID.test(id)) throw new AppError(ErrorCodes.RECIPE_INVALID, `recipe id "${id}" must match ${RECIPE_ID} (lower-case letters, digits, - and _)`);
         const replace = req.query.replace === 'true' || req.query.replace === '1';
-        const recipe = await o.desk.create(id, source, { replace, by: principal(req) });
+        const unlabelled = req.query.unlabelled === 'true' || req.query.unlabelled === '1';
+        const recipe = await o.desk.create(id, source, { replace, unlabelled, by: principal(req) });
         return reply.code(201).header('Cache-Control', 'no-store').send(recipe);
       });
 

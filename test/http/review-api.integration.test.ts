@@ -165,10 +165,26 @@ t.test('recipes: list, details, reference images; made from uploads and from cap
   t.match(await fromLine.json(), { id: 'from-line', references: [{ name: /^cam1-.*\.(png|jpg)$/ }, {}] });
   t.equal((await post('/api/recipes', { id: 'x', inspections: ['cam1-0-0'] })).status, 404, 'an unknown inspection');
 
+  // Unlabelled frames of the line: good ones and two judged defective; the odd ones are left out.
+  const goods = (await inspections(true, 8)).map((p) => p.id);
+  // The two clearest defects among the recent fails (a simulated defect can be a few pixels).
+  const recentFails: Json[] = (await getJson('/api/inspections?camera=cam1&pass=false&limit=50')).items;
+  const fails = recentFails.sort((a, b) => b.score - a.score).slice(0, 2).map((p) => p.id as string);
+  const auto = await post('/api/recipes?unlabelled=true', { id: 'line-auto', inspections: [...goods, ...fails] });
+  const autoBody: Json = await auto.json();
+  t.equal(auto.status, 201, JSON.stringify(autoBody).slice(0, 300));
+  t.comment(`unlabelled: dropped ${JSON.stringify(autoBody.dropped)}`);
+  t.equal(autoBody.references.length + autoBody.dropped.length, goods.length + fails.length, 'every frame is a reference or dropped');
+  t.ok(autoBody.dropped.length >= 1, 'at least one odd frame left out');
+  const dropped = new Set(autoBody.dropped.map((n: string) => n.replace(/\.(png|jpg)$/, '')));
+  t.ok(fails.every((id) => dropped.has(id.replace(/[^\w.-]/g, '_'))), 'both defective frames are left out');
+  t.ok(dropped.size <= fails.length, 'no more frames left out than there were defective ones');
+  t.equal((await post('/api/recipes?unlabelled=true', { id: 'too-few', inspections: goods.slice(0, 2) })).status, 422, 'two frames cannot be scored against each other');
+
   // The new recipe can be selected (the same path as OPC UA SelectRecipe).
   const sel = await fetch(`${d.base}/api/cameras/cam1/recipe`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ recipe: 'up' }) });
   t.equal(sel.status, 200);
   t.equal(d.app.control.camera('cam1')!.snapshot().recipe.id, 'up');
-  t.same((await getJson('/api/recipes')).map((r: Json) => r.id), ['from-line', 'sim-part', 'up']);
-  t.match(auditLines().filter((l) => l.action === 'recipe-create').map((l) => l.recipe), ['up', 'from-line']);
+  t.same((await getJson('/api/recipes')).map((r: Json) => r.id), ['from-line', 'line-auto', 'sim-part', 'up']);
+  t.match(auditLines().filter((l) => l.action === 'recipe-create').map((l) => l.recipe), ['up', 'from-line', 'line-auto']);
 });

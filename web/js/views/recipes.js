@@ -31,12 +31,14 @@ export function mount(root, params, ctx) {
   const filesIn = h('input', { type: 'file', name: 'images', multiple: true, accept: 'image/*', 'aria-label': 'good images' });
   const idsIn = h('input.input', { 'aria-label': 'inspection ids', placeholder: 'or inspection ids, comma-separated', size: 34 });
   const replaceIn = h('input', { type: 'checkbox', 'aria-label': 'replace' });
+  const unlabelledIn = h('input', { type: 'checkbox', 'aria-label': 'unlabelled' });
   const createBtn = h('button.btn.btn-primary', { type: 'submit' }, 'Create recipe');
   const createForm = h('form.filters', { 'aria-label': 'new recipe', hidden: !engineer, onsubmit: (e) => { e.preventDefault(); void create(); } },
     h('label.field', 'Recipe id', idIn),
     h('label.field', 'Good images', filesIn),
     h('label.field', 'From captured frames', idsIn),
     h('label.toggle', replaceIn, 'new version if it exists'),
+    h('label.toggle', { title: 'Frames of the running line, not checked one by one: the odd ones out (mutual scoring) are left out.' }, unlabelledIn, 'unlabelled line frames (drop the odd ones)'),
     createBtn);
 
   root.append(
@@ -47,13 +49,13 @@ export function mount(root, params, ctx) {
         h('thead', h('tr', ['Recipe', 'Version', 'References', 'Cameras', 'Kept versions', 'Created'].map((t) => h('th', t)))),
         listBody)),
       engineer ? h('div', { style: 'margin-top:0.9rem' }, h('h2', 'New recipe'), createForm,
-        h('p.small.muted', 'Good parts only. Images are checked (type, size, dimensions, decodable) before anything is written; calibration takes a few seconds.')) : null),
+        h('p.small.muted', 'Good parts only (or tick "unlabelled" for frames of the line). Images are checked (type, size, dimensions, decodable) before anything is written; calibration takes a few seconds.')) : null),
     detail);
 
   async function create() {
     const id = idIn.value.trim();
     const ids = idsIn.value.split(/[\s,]+/).filter(Boolean);
-    const q = replaceIn.checked ? '?replace=true' : '';
+    const q = `?${new URLSearchParams({ ...(replaceIn.checked ? { replace: 'true' } : {}), ...(unlabelledIn.checked ? { unlabelled: 'true' } : {}) })}`;
     createBtn.disabled = true;
     show('info', `Making recipe ${id}…`);
     try {
@@ -68,7 +70,8 @@ export function mount(root, params, ctx) {
       } else {
         throw new Error('choose good images or give inspection ids');
       }
-      show('info', `Recipe ${r.id} made: version ${short(r.version)} from ${r.references.length} reference(s).`);
+      const left = r.dropped?.length ? ` Left out as odd: ${r.dropped.join(', ')}.` : '';
+      show('info', `Recipe ${r.id} made: version ${short(r.version)} from ${r.references.length} reference(s).${left}`);
       filesIn.value = '';
       idsIn.value = '';
       await refresh();
