@@ -50,11 +50,11 @@ export async function benchCommand(argv: string[], logger: Logger): Promise<numb
     const f = (s: { p50_ms: number; p99_ms: number }) => `p50 ${s.p50_ms.toFixed(2)} ms  p99 ${s.p99_ms.toFixed(2)} ms`;
     process.stdout.write(
       [
-        `inspections/s        ${r.inspections_per_s.toFixed(1)}  (${r.inspections} in ${values.seconds} s, one frame in flight)`,
+        `inspections/s        ${r.inspections_per_s.toFixed(1)}  (${r.inspections} inspections, one frame in flight, each followed by a bare run)`,
         `inspection           ${f(r)}`,
         ...Object.entries(r.stages).map(([k, s]) => `  ${k.padEnd(18)} ${f(s)}`),
         `bare encoder run     ${f(r.bare_encoder)}  (${r.bare_encoder.runs_per_s.toFixed(1)} runs/s)`,
-        `pipeline / bare run  ${r.overhead_ratio.toFixed(2)}x (mean inspection time ÷ mean bare session.run time)`,
+        `pipeline / bare run  ${r.overhead_ratio.toFixed(2)}x (mean inspection time ÷ mean bare session.run time, runs interleaved)`,
         '',
       ].join('\n'),
     );

@@ -50,9 +50,12 @@ t.test('runBench for ~1 s returns consistent figures', async (t) => {
   const progress: number[] = [];
   const r = await runBench(engine, inspector, frames, { seconds: 1, warmup: 2, progress: (n) => progress.push(n) });
   const wall = (performance.now() - started) / 1000;
-  t.ok(wall >= 3 && wall < 20, `took ${wall.toFixed(1)} s (1 s pipeline + ≥ 2 s bare encoder)`);
+  t.ok(wall >= 1 && wall < 20, `took ${wall.toFixed(1)} s (1 s of inspections and bare encoder runs, interleaved)`);
   t.ok(r.inspections >= 5, `${r.inspections} inspections`);
-  t.ok(r.inspections_per_s <= r.inspections && r.inspections_per_s > r.inspections / 1.5, `${r.inspections_per_s.toFixed(1)}/s over ~1 s`);
+  // The rate counts inspection time only: the bare runs share the ~1 s window.
+  const inspecting = r.inspections / r.inspections_per_s;
+  t.ok(inspecting > 0.1 && inspecting <= 1.5, `${r.inspections_per_s.toFixed(1)}/s: ${inspecting.toFixed(2)} s of the ~1 s spent inspecting`);
+  t.ok(r.bare_encoder.runs_per_s > 0 && Number.isFinite(r.overhead_ratio), 'bare runs measured in the same window');
   t.ok(r.p50_ms > 0 && r.p50_ms <= r.p99_ms, `p50 ${r.p50_ms.toFixed(1)} ≤ p99 ${r.p99_ms.toFixed(1)} ms`);
   t.ok(1000 / r.inspections_per_s + 1e-6 >= r.stages.total.mean_ms, 'one inspection at a time: the time per inspection covers its stage total');
   t.comment(`stages (mean ms): ${Object.entries(r.stages).map(([k, s]) => `${k} ${s.mean_ms.toFixed(2)}`).join(', ')}`);
