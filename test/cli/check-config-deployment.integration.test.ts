@@ -12,7 +12,7 @@ import { recipeVersion, saveRecipe, type Recipe } from '../../src/fewshot/recipe
 import { defaultRecipeSettings } from '../../src/fewshot/recipe/settings.js';
 import { aliasBomb } from '../support/alias-bomb.js';
 import { defaultBundleDir } from '../support/bundle.js';
-import { captureIO, cliProcess, tsLoaderArgs } from './cli-helpers.js';
+import { captureIO, cliProcess, daemonEntry } from './cli-helpers.js';
 
 /** A config with a simulated camera and a folder camera (recipe `part`), state in dir/state. */
 function writeConfig(dir: string, bundle: string): string {
@@ -101,7 +101,7 @@ t.test('recipes: missing, corrupt, from another bundle version, with a tap the b
   }
 });
 
-t.test('the real process: an alias bomb and a missing bundle exit 78 from run and check-config alike', { skip: tsLoaderArgs() ? false : 'not run by tap (no TypeScript loader to start src/main.ts with)' }, async (t) => {
+t.test('the real process: an alias bomb and a missing bundle exit 78 from run and check-config alike', { skip: daemonEntry() ? false : 'no dist/main.js newer than src/ and no TypeScript loader to start src/main.ts with' }, async (t) => {
   const dir = t.testdir();
   const bomb = join(dir, 'bomb.yaml');
   writeFileSync(bomb, aliasBomb());

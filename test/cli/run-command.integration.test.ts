@@ -6,7 +6,7 @@ import type { CliContext } from '../../src/cli/cli-context.js';
 import { runCommand } from '../../src/cli/run-command.js';
 import type { App } from '../../src/daemon/app.js';
 import { capturingLogger, defaultBundleDir, fakeSystemd, until } from '../pipeline/helpers.js';
-import { captureIO, cliProcess as cli, tsLoaderArgs, writeTestConfig } from './cli-helpers.js';
+import { captureIO, cliProcess as cli, daemonEntry, writeTestConfig } from './cli-helpers.js';
 
 t.test('run: READY, verdicts, SIGTERM → graceful stop and exit 0 (in-process)', async (t) => {
   const dir = t.testdir();
@@ -53,7 +53,7 @@ t.test('run: a bad config is E_CONFIG_INVALID; a broken bundle exits 1 naming th
   t.match(io.err(), /engine failed to start: E_BUNDLE_CHECKSUM: bundle mobilenetv2-nsfwjs: encoder\.onnx fails its sha256/);
 });
 
-t.test('the real process: SIGTERM stops it cleanly; exit codes 78 and 64', { skip: tsLoaderArgs() ? false : 'not run by tap (no TypeScript loader to start src/main.ts with)' }, async (t) => {
+t.test('the real process: SIGTERM stops it cleanly; exit codes 78 and 64', { skip: daemonEntry() ? false : 'no dist/main.js newer than src/ and no TypeScript loader to start src/main.ts with' }, async (t) => {
   const dir = t.testdir();
   const config = await writeTestConfig(dir);
   const sd = fakeSystemd((fn) => t.teardown(fn));
