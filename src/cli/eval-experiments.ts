@@ -17,7 +17,7 @@ const fmt = (xs: number[], digits = 3) => {
   return `${m.mean.toFixed(digits)} ± ${m.std.toFixed(digits)}`;
 };
 const line = (label: string, ms: SubsetMetrics[]) =>
-  `${label.padEnd(10)} accuracy ${fmt(ms.map((m) => m.accuracy))}  image AUROC ${fmt(ms.map((m) => m.imageAuroc))}  false rejects ${fmt(ms.map((m) => m.falseRejects), 1)}  misses ${fmt(ms.map((m) => m.misses), 1)}`;
+  `${label.padEnd(12)} accuracy ${fmt(ms.map((m) => m.accuracy))}  image AUROC ${fmt(ms.map((m) => m.imageAuroc))}  false rejects ${fmt(ms.map((m) => m.falseRejects), 1)}  misses ${fmt(ms.map((m) => m.misses), 1)}`;
 
 export interface ExperimentOptions {
   readonly shots: number;
@@ -35,7 +35,7 @@ export async function runExperiment(cv: Cv, cat: Category, engine: Engine, o: Ex
     const r: FeedbackDraw[] = await feedbackExperiment(cv, cat, engine, { ...o, feedback: o.feedback, progress });
     err('\n');
     out(`${cat.name}: ${o.shots}-shot, first ${o.feedback} false rejects marked good (marked ${fmt(r.map((d) => d.marked.length), 1)}), on the ${fmt(r.map((d) => d.before.images), 0)} remaining images:\n`);
-    out(`  ${line('before', r.map((d) => d.before))}\n  ${line('after', r.map((d) => d.after))}\n  ${line('rebuilt', r.map((d) => d.rebuilt))}\n`);
+    out(`  ${line('before', r.map((d) => d.before))}\n  ${line('after', r.map((d) => d.after))}\n  ${line('rebuilt', r.map((d) => d.rebuilt))}\n  ${line('rebuilt+line', r.map((d) => d.rebuiltLine))}\n`);
     const adds = r.flatMap((d) => d.addMs);
     if (adds.length) out(`  add reference + new scorer: ${fmt(adds, 0)} ms (max ${Math.max(...adds).toFixed(0)} ms, ${adds.length} adds)\n`);
     return { category: cat.name, experiment: 'feedback', shots: o.shots, feedback: o.feedback, draws: r };

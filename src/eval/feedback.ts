@@ -10,7 +10,9 @@
  *   4. Remaining images R = the test set minus the marked ones. Reported on R: the first
  *      recipe's and the final recipe's accuracy, image AUROC, false rejects and misses; and
  *      `rebuilt`: the recipe calibrated afresh from all its references (the k drawn and the
- *      marked ones), as `calibrate --rebuild` would make it.
+ *      marked ones), as `calibrate --rebuild` would make it; and `rebuilt + line`: that recipe
+ *      with its boundary derived from its references' leave-one-out scores AND the passes of
+ *      the walk (normal parts from the line, mostly), scored against its bank.
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -23,6 +25,9 @@ import type { RecipeSettings } from '../fewshot/recipe/settings.js';
 import { drawReferences, type Category } from './dataset.js';
 import { encodeTestImages, scoreAll, shuffled, subsetMetrics, type SubsetMetrics } from './test-stream.js';
 import { imageScore } from '../judge/anomaly-map.js';
+import { deriveBoundary } from '../judge/boundary.js';
+import type { AnomalyMap } from '../judge/anomaly-map.js';
+import { upperTail } from '../fewshot/recipe/evidence.js';
 
 export interface FeedbackDraw {
   readonly seed: number;
@@ -30,6 +35,8 @@ export interface FeedbackDraw {
   readonly before: SubsetMetrics;
   readonly after: SubsetMetrics;
   readonly rebuilt: SubsetMetrics;
+  /** The rebuilt recipe, its boundary derived with the walked passes as held-out evidence too. */
+  readonly rebuiltLine: SubsetMetrics;
   readonly thresholds: { readonly before: number; readonly after: number; readonly rebuilt: number };
   /** addReference + opening the new scorer, per marked image. */
   readonly addMs: readonly number[];
@@ -56,9 +63,11 @@ export async function feedbackExperiment(
     let scorer = scorer0;
     const marked = new Set<number>();
     const addMs: number[] = [];
+    const walkedPasses: number[] = [];
     for (const t of shuffled(tests, seed + 1000)) {
       if (marked.size >= opts.feedback) break;
       const score = imageScore(await scorer.run(t.taps), recipe.settings.score);
+      if (score <= recipe.boundary.threshold) walkedPasses.push(index.get(t.item.path) as number);
       if (t.item.defective || score <= recipe.boundary.threshold) continue;
       const t0 = performance.now();
       const added = await addReference(engine, recipe, { image: t.image, bytes: await readFile(t.item.path), name: basename(t.item.path) }, { scorer });
@@ -71,20 +80,36 @@ export async function feedbackExperiment(
     }
     const after = scorer === scorer0 ? before : await scoreAll(scorer, tests, recipe.settings.score);
     if (scorer !== scorer0) await scorer.release();
-    await scorer0.release();
     const rest = (i: number) => !marked.has(i);
     opts.progress?.(d + 1, 'rebuild');
     const markedPaths = [...marked].map((i) => tests[i].item.path);
     const rebuiltRecipe = marked.size === 0 ? first : await makeRecipe(cv, 'feedback', engine, await readReferences([...drawn, ...markedPaths]), opts.settings, seed);
     const rebuiltScorer = marked.size === 0 ? undefined : await scorerFor(rebuiltRecipe.bank, rebuiltRecipe.map, engine.openSession);
     const rebuiltScores = rebuiltScorer ? await scoreAll(rebuiltScorer, tests, rebuiltRecipe.settings.score) : before;
+    // `rebuilt + line`: the rebuilt recipe with the walked passes as more held-out evidence,
+    // scored against its bank (they are not in it) — normal parts from the line, not selected
+    // for scoring high. Not what a review does (the daemon would need the passes' frames).
+    const lineScorer = rebuiltScorer ?? scorer0;
+    const passMaps: AnomalyMap[] = [];
+    for (const i of walkedPasses) passMaps.push(await lineScorer.run(tests[i].taps));
+    const ev = rebuiltRecipe.calibration;
+    const lineBoundary = deriveBoundary(
+      {
+        ...ev,
+        heldOut: [...ev.heldOut, ...passMaps.map((m) => imageScore(m, rebuiltRecipe.settings.score))],
+        heldOutTails: [...(ev.heldOutTails ?? []), ...passMaps.map(upperTail)],
+      },
+      rebuiltRecipe.settings.falseRejectTarget,
+    );
     await rebuiltScorer?.release();
+    await scorer0.release();
     out.push({
       seed,
       marked: markedPaths,
       before: subsetMetrics(before, tests, first.boundary.threshold, rest),
       after: subsetMetrics(after, tests, recipe.boundary.threshold, rest),
       rebuilt: subsetMetrics(rebuiltScores, tests, rebuiltRecipe.boundary.threshold, rest),
+      rebuiltLine: subsetMetrics(rebuiltScores, tests, lineBoundary.threshold, rest),
       thresholds: { before: first.boundary.threshold, after: recipe.boundary.threshold, rebuilt: rebuiltRecipe.boundary.threshold },
       addMs,
     });

@@ -37,6 +37,9 @@ t.test('feedback and bootstrap experiments on a simulated category', async (t) =
     t.ok(d.marked.every((p) => p.includes('/test/good/')), 'only good images are marked');
     t.equal(d.before.images, cat.test.length - d.marked.length, 'metrics on the images not marked');
     t.equal(d.after.images, d.before.images);
+    t.equal(d.rebuilt.images, d.before.images);
+    t.equal(d.rebuiltLine.images, d.before.images);
+    t.ok(Number.isFinite(d.thresholds.rebuilt), 'the rebuilt recipe has its own boundary');
     t.equal(d.addMs.length, d.marked.length);
     if (d.marked.length > 0) {
       t.equal(d.thresholds.after, d.thresholds.before, 'marked parts enlarge the bank, not the boundary evidence');
