@@ -9,7 +9,7 @@
  */
 import { loadOpenCv } from '../capture/opencv.js';
 import { listImageFiles } from '../capture/image-files.js';
-import { DEFAULT_IMAGE_LIMITS } from '../capture/image-limits.js';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../capture/image-limits.js';
 import { AppError, ErrorCodes, ExitCodes, toError } from '../errors.js';
 import { openEngine, type EngineOptions } from '../fewshot/engine.js';
 import { scopedEngine } from '../fewshot/scoped-engine.js';
@@ -20,12 +20,16 @@ import { loadCliConfig, parseCommand, positiveInt, recipesDirectory, resolvePath
 import { recipeOptions, recipeSettingsFromArgs } from './recipe-args.js';
 import { rebuildRecipe } from '../fewshot/recipe/rebuild.js';
 import { keptReferences, selectNormalFrames } from '../fewshot/recipe/bootstrap.js';
+import { withLineEvidence } from '../fewshot/recipe/line-evidence.js';
 import { loadRecipe } from '../fewshot/recipe/recipe.js';
 
 export const CALIBRATE_USAGE = `usage: anomalygpt-edge calibrate --recipe R DIR [options]
-       anomalygpt-edge calibrate --recipe R --rebuild [options]
+       anomalygpt-edge calibrate --recipe R --rebuild [--line DIR] [options]
   Makes recipe R from the normal (good) images in DIR and saves it to the recipes directory.
   --rebuild           recalibrate R from the reference images it keeps (e.g. for another bundle)
+  --line DIR          with --rebuild: frames the line judged good (e.g. saved by the record) are
+                      scored against the rebuilt bank and join the boundary's held-out evidence
+                      (after marked false rejects: README "Learning from the line")
   --recipe R          recipe id (lower-case letters, digits, _ and -)
   --shots K           use the first K images of DIR in natural order (default: all)
   --unlabelled        DIR holds frames of the running line, most good, a few not (no labels):
@@ -50,6 +54,7 @@ export async function calibrateCommand(argv: readonly string[], ctx: CliContext)
       recipes: { type: 'string' },
       rebuild: { type: 'boolean' },
       unlabelled: { type: 'boolean' },
+      line: { type: 'string' },
       ...recipeOptions,
     },
     CALIBRATE_USAGE,
@@ -83,7 +88,8 @@ export async function calibrateCommand(argv: readonly string[], ctx: CliContext)
     engineOptions = { ...argEngine, bundleDir: resolvePath(ctx, values.bundle) };
   }
   const outDir = recipesDirectory(ctx, values);
-  if (values.rebuild) return rebuild(ctx, id, outDir, engineOptions, values.taps !== undefined);
+  if (values.line !== undefined && !values.rebuild) throw usageError('--line DIR goes with --rebuild', CALIBRATE_USAGE);
+  if (values.rebuild) return rebuild(ctx, id, outDir, engineOptions, values.taps !== undefined, values.line === undefined ? undefined : { dir: resolvePath(ctx, values.line), limits });
 
   const dir = resolvePath(ctx, positionals[0]);
   let files: string[];
@@ -145,7 +151,7 @@ export async function calibrateCommand(argv: readonly string[], ctx: CliContext)
 }
 
 /** `--rebuild`: the recipe's own reference images, calibrated again on the chosen bundle. */
-async function rebuild(ctx: CliContext, id: string, outDir: string, engineOptions: EngineOptions, tapsGiven: boolean): Promise<number> {
+async function rebuild(ctx: CliContext, id: string, outDir: string, engineOptions: EngineOptions, tapsGiven: boolean, line?: { dir: string; limits: ImageLimits }): Promise<number> {
   const t0 = performance.now();
   const old = await loadRecipe(outDir, id);
   const cv = loadOpenCv();
@@ -153,6 +159,17 @@ async function rebuild(ctx: CliContext, id: string, outDir: string, engineOption
   let recipe;
   try {
     recipe = await rebuildRecipe(cv, engine, outDir, old, (done, total, what) => ctx.io.err(`\r  ${what} ${done}/${total}   ${done === total ? '\n' : ''}`));
+    if (line) {
+      const frames = await readReferences(await listImageFiles(line.dir), line.limits);
+      for (const sk of frames.skipped) ctx.io.err(`  skipped ${sk.path}: ${sk.code}: ${sk.message}\n`);
+      try {
+        const learnt = await withLineEvidence(engine, recipe, frames.images);
+        ctx.io.err(`  line: ${frames.images.length} frames as held-out evidence; threshold ${recipe.boundary.threshold.toPrecision(4)} → ${learnt.recipe.boundary.threshold.toPrecision(4)}\n`);
+        recipe = learnt.recipe;
+      } finally {
+        for (const m of frames.images) m.release();
+      }
+    }
   } finally {
     await engine.close();
   }

@@ -62,6 +62,8 @@ export interface CalibrationEvidence {
    * Kept for the record; not normal evidence (they were selected for scoring high).
    */
   readonly added?: readonly { readonly name: string; readonly score: number; readonly tail: readonly number[] }[];
+  /** How many of the held-out scores are frames from the line (recipe/line-evidence.ts), not references. */
+  readonly line?: number;
 }
 
 export const DEFAULT_FALSE_REJECT = 0.05;
