@@ -121,7 +121,7 @@ export async function calibrateCommand(argv: readonly string[], ctx: CliContext)
         refs = keptReferences(refs, sel);
       } else if (refs.images.length === 1) {
         // Measured (README "Accuracy"): one good part says nothing of how far good parts vary.
-        ctx.io.err(`  warning: one reference — the boundary cannot know how much good parts differ from each other; use 4 or more good parts, or --unlabelled with frames of the line\n`);
+        ctx.io.err(`  warning: one reference — the boundary cannot know how much good parts differ from each other; use 4 or more good parts, --unlabelled with frames of the line, or later --rebuild --line with frames the line passed\n`);
       }
       recipe = await makeRecipe(cv, id, scoped.engine, refs, settings, seed, (done, total, what) =>
         ctx.io.err(`\r  ${what} ${done}/${total}   ${done === total ? '\n' : ''}`),
