@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { OPCUACertificateManager, type OPCUACertificateManagerOptions } from 'node-opcua';
-import { thumbprintsIn } from './pki-store.js';
+import { removeRejectedDuplicates, thumbprintsIn } from './pki-store.js';
 
 type Verify = OPCUACertificateManager['verifyCertificate'];
 
@@ -49,10 +49,16 @@ export class RefusalLoggingCertificateManager extends OPCUACertificateManager {
     return status;
   }
 
-  /** Re-reads the stores; the folder's names are recorded only once that succeeded. */
+  /**
+   * Re-reads the stores; the folder's names are recorded only once that succeeded. A rejected
+   * copy of a trusted certificate is removed first (pki-store.ts removeRejectedDuplicates: the
+   * server writes one when a client arrives between `opcua trust` and its watcher's event, and
+   * node-opcua's rejected store wins over the trusted one — seen as a client refused for good).
+   */
   async #reload(): Promise<void> {
     this.#lastReload = Date.now();
     const names = await this.#trustedFileNames();
+    await removeRejectedDuplicates(this.trustedFolder, this.rejectedFolder);
     await this.reloadCertificates();
     this.#trustedNames = names;
   }

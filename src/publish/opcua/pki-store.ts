@@ -11,7 +11,7 @@
  * tools show (UaExpert, the server's log line for a refused client).
  */
 import { X509Certificate } from 'node:crypto';
-import { mkdir, readdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { AppError, ErrorCodes } from '../../errors.js';
 
@@ -85,6 +85,30 @@ export async function thumbprintsIn(folder: string): Promise<Set<string>> {
     }
   }
   return out;
+}
+
+/**
+ * Removes from `rejectedFolder` the certificates that are also in `trustedFolder`, and returns
+ * how many. A certificate in both is trusted: `opcua trust` put it there on purpose, while the
+ * rejected copy is the server's own automatic write — made when a connection arrived after the
+ * trust but before the server's folder watcher saw it (node-opcua checks the rejected store
+ * first, so the copy would refuse the client for good).
+ */
+export async function removeRejectedDuplicates(trustedFolder: string, rejectedFolder: string): Promise<number> {
+  const trusted = await thumbprintsIn(trustedFolder);
+  let removed = 0;
+  for (const name of await readdir(rejectedFolder).catch(() => [] as string[])) {
+    if (!/\.(pem|der|crt)$/i.test(name)) continue;
+    const file = join(rejectedFolder, name);
+    try {
+      if (!trusted.has(parseCertificate(await readFile(file)).fingerprint.replaceAll(':', '').toLowerCase())) continue;
+    } catch {
+      continue;
+    }
+    await rm(file, { force: true });
+    removed++;
+  }
+  return removed;
 }
 
 export async function listCertificates(pkiDirectory: string): Promise<StoredCertificate[]> {

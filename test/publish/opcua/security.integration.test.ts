@@ -4,8 +4,8 @@
  * Basic256Sha256 and the Aes policies) × role (operator, engineer) does what the role allows,
  * and anonymous, wrong passwords, unknown users and X509 user tokens are refused.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import t from 'tap';
 import type { ClientSession } from 'node-opcua';
 import type { CliContext } from '../../../src/cli/cli-context.js';
@@ -84,7 +84,29 @@ t.test('an unknown client certificate is refused until `opcua trust`, and again 
     if (outcome !== 'accepted') await sleep(250);
   }
   t.equal(outcome, 'accepted');
+
+  // The state a client arriving between `opcua trust` and the server's folder event leaves
+  // behind: the server's own rejected copy beside the trusted file (node-opcua reads the
+  // rejected store first). The trusted file wins; the copy is removed.
+  const trustedFile = (await listed()).find((c) => c.store === 'trusted')!.file;
+  const copy = join(pki(), 'rejected', basename(trustedFile));
+  copyFileSync(trustedFile, copy);
+  await sleep(1100); // past the one-reload-a-second bound
+  outcome = '';
+  for (let i = 0; i < WATCH_TRIES && outcome !== 'accepted'; i++) {
+    outcome = await refused(openSession(fx, { mode: 'Sign', policy: 'Basic256Sha256', user: 'operator' }));
+    if (outcome !== 'accepted') await sleep(250);
+  }
+  t.equal(outcome, 'accepted', 'a rejected copy of a trusted certificate does not refuse it');
+  t.notOk(existsSync(copy), 'the rejected copy is removed');
+  t.same((await listed()).map((c) => c.store), ['trusted']);
 });
+
+async function listed(): Promise<{ store: string; file: string }[]> {
+  const json = cli();
+  await opcuaCommand(['list', '--json', '--pki', pki()], json.ctx);
+  return json.out.map((l) => JSON.parse(l) as { store: string; file: string });
+}
 
 t.test('opcua command: usage errors', async (t) => {
   await t.rejects(opcuaCommand(['trust', '--pki', pki()], cli().ctx), { code: 'E_USAGE', message: /needs a THUMBPRINT/ });
