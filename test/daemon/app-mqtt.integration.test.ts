@@ -10,6 +10,7 @@ import { validateConfig } from '../../src/config/index.js';
 import { App } from '../../src/daemon/app.js';
 import { Mosquitto, mosquittoMissing } from '../../tools/support/mosquitto.js';
 import { defaultBundleDir, silentLogger, until } from '../pipeline/helpers.js';
+import { daemonTestdir } from '../support/testdir.js';
 
 const missing = mosquittoMissing();
 if (missing) t.plan(0, `MQTT end-to-end needs mosquitto: ${missing}`);
@@ -17,7 +18,7 @@ else {
   t.test('trigger over MQTT → verdict on /inspection; recipe command answered', async (t) => {
     const broker = await Mosquitto.start();
     t.teardown(() => broker.close());
-    const dir = t.testdir();
+    const dir = daemonTestdir(t);
     const config = validateConfig(
       {
         stateDirectory: join(dir, 'state'),

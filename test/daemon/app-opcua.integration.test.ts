@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import { validateConfig } from '../../src/config/index.js';
 import { App } from '../../src/daemon/app.js';
 import { defaultBundleDir, silentLogger, until } from '../pipeline/helpers.js';
+import { daemonTestdir } from '../support/testdir.js';
 
 const { AttributeIds, ClientMonitoredItem, ClientSubscription, DataType, TimestampsToReturn } = await import('node-opcua');
 const { SECRETS, USERS, clientCertificate, freePort, openSession } = await import('../publish/opcua/helpers.js');
 
 t.test('PLC handshake against the running daemon; recipe selection by an engineer', async (t) => {
-  const dir = t.testdir();
+  const dir = daemonTestdir(t);
   const stateDir = join(dir, 'state');
   const clientPki = join(dir, 'client-pki');
   // The integrator trusts the PLC's certificate (as `anomalygpt-edge opcua trust` would).

@@ -7,6 +7,7 @@ import { validateConfig, type Config } from '../../src/config/index.js';
 import { App } from '../../src/daemon/app.js';
 import type { AppStatus } from '../../src/daemon/app-status.js';
 import { capturingLogger, defaultBundleDir, fakeSystemd, silentLogger, until, writeSimImages } from '../pipeline/helpers.js';
+import { daemonTestdir } from '../support/testdir.js';
 
 function get(port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -43,7 +44,7 @@ const stepsLogged = (lines: { msg: string; component?: string; step?: unknown }[
   lines.filter((l) => l.component === 'lifecycle' && l.msg === msg).map((l) => l.step as string);
 
 t.test('start → READY → verdicts archived → stop in reverse order with the frame in flight archived', async (t) => {
-  const dir = t.testdir();
+  const dir = daemonTestdir(t);
   const replay = join(dir, 'replay');
   mkdirSync(replay);
   await writeSimImages(replay, [1, 2, 3, 4, 5, 6], { seed: 3, defectRate: 0.5 });
@@ -130,7 +131,7 @@ t.test('start → READY → verdicts archived → stop in reverse order with the
 });
 
 t.test('a camera that never opens: the daemon runs on, /status says reconnecting', async (t) => {
-  const dir = t.testdir();
+  const dir = daemonTestdir(t);
   const config = await testConfig(dir, [
     SIM_CAMERA,
     { id: 'cam-missing', recipe: 'sim-part', source: { kind: 'folder', path: 'no-such-folder' }, reconnect: { initialDelayMs: 50, maxDelayMs: 100 } },
@@ -150,7 +151,7 @@ t.test('a camera that never opens: the daemon runs on, /status says reconnecting
 });
 
 t.test('a bundle that fails its sha256 stops the start with E_BUNDLE_CHECKSUM', async (t) => {
-  const dir = t.testdir();
+  const dir = daemonTestdir(t);
   const bundle = join(dir, 'bundle');
   mkdirSync(bundle);
   const src = await defaultBundleDir();
@@ -170,7 +171,7 @@ t.test('a bundle that fails its sha256 stops the start with E_BUNDLE_CHECKSUM', 
 });
 
 t.test('a missing recipe of a real camera fails fast with E_RECIPE_NOT_FOUND', async (t) => {
-  const dir = t.testdir();
+  const dir = daemonTestdir(t);
   mkdirSync(join(dir, 'replay'));
   const config = await testConfig(dir, [{ id: 'line1', recipe: 'bottle', source: { kind: 'folder', path: 'replay' } }]);
   const { logger, lines } = capturingLogger('info');

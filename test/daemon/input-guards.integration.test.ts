@@ -15,6 +15,7 @@ import { defaultBundleDir } from '../support/bundle.js';
 import { capturingLogger } from '../support/logger.js';
 import { until } from '../support/wait.js';
 import { writeSimImages } from '../pipeline/helpers.js';
+import { daemonTestdir } from '../support/testdir.js';
 
 async function testConfig(dir: string): Promise<Config> {
   return validateConfig(
@@ -36,7 +37,7 @@ async function testConfig(dir: string): Promise<Config> {
 }
 
 t.test('huge and tiny images in a folder: refused by code, the daemon runs on and resumes after a restart', async (t) => {
-  const dir = t.testdir();
+  const dir = daemonTestdir(t);
   const replay = join(dir, 'replay');
   mkdirSync(replay);
   await writeSimImages(replay, [1, 2, 4, 6, 7], { seed: 3, clean: true, prefix: 'f' });
@@ -78,7 +79,7 @@ t.test('huge and tiny images in a folder: refused by code, the daemon runs on an
 });
 
 t.test('frames of a camera (not files) above images.maxPixels are refused before inspection and counted', async (t) => {
-  const dir = t.testdir();
+  const dir = daemonTestdir(t);
   const config = validateConfig(
     {
       stateDirectory: join(dir, 'state'),

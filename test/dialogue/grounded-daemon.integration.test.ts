@@ -13,13 +13,14 @@ import { App } from '../../src/daemon/app.js';
 import { formatScore } from '../../src/dialogue/grounded/facts.js';
 import type { Verdict } from '../../src/judge/verdict.js';
 import { defaultBundleDir, silentLogger } from '../pipeline/helpers.js';
+import { daemonTestdir } from '../support/testdir.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 const asJson = (x: unknown): Json => x;
 
 t.test('without an assistant, the conversation routes answer from the record', async (t) => {
-  const dir = t.testdir();
+  const dir = daemonTestdir(t);
   const config = validateConfig(
     {
       stateDirectory: join(dir, 'state'),

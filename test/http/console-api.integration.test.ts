@@ -7,7 +7,7 @@ import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOpenCv } from '../../src/capture/opencv.js';
-import { copyRecipe, readEvents, SIM_CAMERA, startConsoleDaemon, type ConsoleDaemon } from '../support/console-daemon.js';
+import { copyRecipe, readEvents, SIM_CAMERA, startConsoleDaemon, type ConsoleDaemon, daemonTestdir } from '../support/console-daemon.js';
 import { until } from '../support/wait.js';
 
 // Bodies are checked field by field.
@@ -15,7 +15,7 @@ import { until } from '../support/wait.js';
 const json = async (res: Response): Promise<any> => res.json();
 
 let d: ConsoleDaemon;
-const root = t.testdir({});
+const root = daemonTestdir(t);
 
 t.before(async () => {
   d = await startConsoleDaemon(t, root, { cameras: [SIM_CAMERA('cam1', 11), SIM_CAMERA('cam2', 12, { trigger: { mode: 'free-run', fps: 2 } })] });

@@ -10,13 +10,13 @@
 import t from 'tap';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { SIM_CAMERA, startConsoleDaemon, type ConsoleDaemon } from '../support/console-daemon.js';
+import { SIM_CAMERA, startConsoleDaemon, type ConsoleDaemon, daemonTestdir } from '../support/console-daemon.js';
 import { until } from '../support/wait.js';
 
 // Bodies are checked field by field.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
-const root = t.testdir({});
+const root = daemonTestdir(t);
 let d: ConsoleDaemon;
 
 const post = (path: string, body: unknown) =>

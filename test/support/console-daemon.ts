@@ -10,6 +10,7 @@ import { validateConfig } from '../../src/config/index.js';
 import { App } from '../../src/daemon/app.js';
 import { defaultBundleDir } from './bundle.js';
 import { silentLogger } from './logger.js';
+export { daemonTestdir } from './testdir.js';
 
 export const SIM_CAMERA = (id: string, seed: number, over: Record<string, unknown> = {}) => ({
   id,

@@ -9,13 +9,13 @@ import t from 'tap';
 import { join } from 'node:path';
 import { buildTinyBundle } from '../../tools/fixtures/anomalygpt/build-tiny-bundle.js';
 import { launch, noBrowser, openPage, screenshot } from './browser.js';
-import { SIM_CAMERA, startConsoleDaemon } from '../support/console-daemon.js';
+import { SIM_CAMERA, startConsoleDaemon, daemonTestdir } from '../support/console-daemon.js';
 import { until } from '../support/wait.js';
 
 const skip = noBrowser();
 if (skip) t.plan(0, skip);
 else {
-  const root = t.testdir({});
+  const root = daemonTestdir(t);
   const tiny = join(root, 'tiny');
   t.before(() => buildTinyBundle(tiny, { seed: 3 }));
 

@@ -10,7 +10,7 @@ import { InspectionRecord } from '../../src/archive/inspection-record.js';
 import { validateConfig } from '../../src/config/index.js';
 import type { Verdict } from '../../src/judge/verdict.js';
 import { launch, noBrowser, openPage, screenshot } from './browser.js';
-import { SIM_CAMERA, startConsoleDaemon } from '../support/console-daemon.js';
+import { SIM_CAMERA, startConsoleDaemon, daemonTestdir } from '../support/console-daemon.js';
 import { silentLogger } from '../support/logger.js';
 import { until } from '../support/wait.js';
 
@@ -33,7 +33,7 @@ function oldVerdict(i: number, start: number): Verdict {
 const skip = noBrowser();
 if (skip) t.plan(0, skip);
 else {
-  const root = t.testdir({});
+  const root = daemonTestdir(t);
   t.test(`history over ${OLD} + live inspections; an inspection with overlay, record and downloads`, async (t) => {
     // Weeks of history first, in the record the daemon will open.
     const pre = validateConfig({ stateDirectory: join(root, 'state'), inference: { bundle: '.' }, cameras: [SIM_CAMERA('cam1', 11)], archive: { maxRecords: 50_000, fsync: false } }, 'test', { baseDir: root, env: {} });

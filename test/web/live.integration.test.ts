@@ -7,12 +7,12 @@
  */
 import t from 'tap';
 import { launch, median, noBrowser, openPage, screenshot } from './browser.js';
-import { SIM_CAMERA, startConsoleDaemon } from '../support/console-daemon.js';
+import { SIM_CAMERA, startConsoleDaemon, daemonTestdir } from '../support/console-daemon.js';
 
 const skip = noBrowser();
 if (skip) t.plan(0, skip);
 else {
-  const root = t.testdir({});
+  const root = daemonTestdir(t);
   t.test('the live view: page load, both cameras updating, overlay, display lag', async (t) => {
     const d = await startConsoleDaemon(t, root, {
       cameras: [SIM_CAMERA('cam1', 11, { trigger: { mode: 'free-run', fps: 4 } }), SIM_CAMERA('cam2', 12, { trigger: { mode: 'free-run', fps: 2 } })],

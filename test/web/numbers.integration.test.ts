@@ -7,7 +7,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { evalCommand } from '../../src/cli/eval-command.js';
 import { launch, noBrowser, openPage, screenshot } from './browser.js';
-import { SIM_CAMERA, startConsoleDaemon } from '../support/console-daemon.js';
+import { SIM_CAMERA, startConsoleDaemon, daemonTestdir } from '../support/console-daemon.js';
 import { silentLogger } from '../support/logger.js';
 import { simDataset } from '../support/sim-dataset.js';
 import { until } from '../support/wait.js';
@@ -15,7 +15,7 @@ import { until } from '../support/wait.js';
 const skip = noBrowser();
 if (skip) t.plan(0, skip);
 else {
-  const root = t.testdir({});
+  const root = daemonTestdir(t);
   t.test('yield per hour, the drift watch, the ROC of the last eval', async (t) => {
     const d = await startConsoleDaemon(t, root, { cameras: [SIM_CAMERA('cam1', 11, { source: { kind: 'sim', width: 320, height: 240, defectRate: 0.2, seed: 11 }, trigger: { mode: 'free-run', fps: 0 } })] });
     const data = await simDataset(join(root, 'data'));

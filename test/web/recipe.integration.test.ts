@@ -13,13 +13,13 @@
  */
 import t from 'tap';
 import { launch, noBrowser, openPage, screenshot } from './browser.js';
-import { copyRecipe, SIM_CAMERA, startConsoleDaemon, type ConsoleDaemon } from '../support/console-daemon.js';
+import { copyRecipe, SIM_CAMERA, startConsoleDaemon, type ConsoleDaemon, daemonTestdir } from '../support/console-daemon.js';
 import { until } from '../support/wait.js';
 
 const skip = noBrowser();
 if (skip) t.plan(0, skip);
 else {
-  const root = t.testdir({});
+  const root = daemonTestdir(t);
   let d: ConsoleDaemon;
   t.before(async () => {
     d = await startConsoleDaemon(t, root, { cameras: [SIM_CAMERA('cam1', 11, { trigger: { mode: 'free-run', fps: 2 } }), SIM_CAMERA('cam2', 11, { trigger: { mode: 'free-run', fps: 1 } })] });

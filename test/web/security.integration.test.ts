@@ -10,7 +10,7 @@ import t from 'tap';
 import { createServer } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { launch, noBrowser, openPage, screenshot } from './browser.js';
-import { SIM_CAMERA, startConsoleDaemon } from '../support/console-daemon.js';
+import { SIM_CAMERA, startConsoleDaemon, daemonTestdir } from '../support/console-daemon.js';
 
 function ownAddress(): string | undefined {
   for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
@@ -20,7 +20,7 @@ function ownAddress(): string | undefined {
 const skip = noBrowser();
 if (skip) t.plan(0, skip);
 else {
-  const root = t.testdir({});
+  const root = daemonTestdir(t);
   t.test('sign-in beyond loopback; unauthenticated and cross-site requests refused; CSRF token required', async (t) => {
     const own = ownAddress();
     t.comment(own ? `daemon bound to ${own}` : 'no non-loopback address here: bound 0.0.0.0, reached through 127.0.0.1');

@@ -13,8 +13,9 @@ import { App } from '../../../src/daemon/app.js';
 import { isAppError } from '../../../src/errors.js';
 import type { Verdict } from '../../../src/judge/verdict.js';
 import { defaultBundleDir, silentLogger } from '../../pipeline/helpers.js';
+import { daemonTestdir } from '../../support/testdir.js';
 
-const root = t.testdir({});
+const root = daemonTestdir(t, {});
 const tiny = join(root, 'tiny');
 t.before(() => buildTinyBundle(tiny, { seed: 3 }));
 
