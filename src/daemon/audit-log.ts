@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 
 export interface AuditEntry {
   readonly user: string;
-  readonly action: 'review' | 'undo' | 'recipe-create' | 'recipe-replace';
+  readonly action: 'review' | 'undo' | 'recipe-create' | 'recipe-replace' | 'relearn';
   readonly inspection?: string | null;
   readonly recipe: string;
   readonly fromVersion: string | null;

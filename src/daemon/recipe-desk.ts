@@ -27,6 +27,7 @@ import { AppError, ErrorCodes, toError } from '../errors.js';
 import type { Engine } from '../fewshot/engine.js';
 import { addReference } from '../fewshot/recipe/add-reference.js';
 import { keptReferences, selectNormalFrames } from '../fewshot/recipe/bootstrap.js';
+import { withLineEvidence } from '../fewshot/recipe/line-evidence.js';
 import { makeRecipe, type ReferenceSet } from '../fewshot/recipe/make-recipe.js';
 import type { Recipe } from '../fewshot/recipe/recipe.js';
 import type { RecipeBook } from '../fewshot/recipe/recipe-book.js';
@@ -36,7 +37,7 @@ import { defaultRecipeSettings } from '../fewshot/recipe/settings.js';
 import { scopedEngine } from '../fewshot/scoped-engine.js';
 import type { Principal } from '../http/access.js';
 import type { LiveCache } from '../http/live-cache.js';
-import type { RecipeDesk, RecipeDetail, RecipeSource, RecipeSummary, ReviewLabel, ReviewOutcome, ReviewView, UndoOutcome } from '../http/recipe-api.js';
+import type { RecipeDesk, RecipeDetail, RecipeSource, RecipeSummary, RelearnOutcome, ReviewLabel, ReviewOutcome, ReviewView, UndoOutcome } from '../http/recipe-api.js';
 import type { Logger } from '../log.js';
 import type { AuditLog } from './audit-log.js';
 import type { DaemonController } from './daemon-control.js';
@@ -169,6 +170,49 @@ export class ConsoleRecipeDesk implements RecipeDesk {
         by,
       );
       return { recipe: { id: recipeId, version: last.fromVersion }, undone: { ...last, undone: true }, review };
+    });
+  }
+
+  /**
+   * "Relearn the boundary from the line" (engineer): frames the line judged good join the
+   * recipe's held-out evidence (line-evidence.ts; `calibrate --rebuild --line` in the console).
+   * After false rejects were marked on a recipe with few references this is what moves its
+   * boundary (README "Learning from the line"). Passes of this recipe only; a new version,
+   * undoable by selecting or restoring the old one like any other.
+   */
+  async relearn(recipeId: string, inspections: readonly string[], by: Principal): Promise<RelearnOutcome> {
+    this.#checkId(recipeId);
+    if (inspections.length === 0) throw invalid('relearn needs the ids of inspections the line passed');
+    return this.#withRecipe(recipeId, `relearning the boundary for ${by.user}`, async () => {
+      await this.#o.recipes.ensure(recipeId);
+      const current = this.#o.recipes.recipe(recipeId)!;
+      const frames: Mat[] = [];
+      try {
+        for (const id of inspections) {
+          const f = await inspectionFrame(id, this.#o);
+          frames.push(f.image);
+          if (!f.pass || f.recipe.id !== recipeId) throw invalid(`inspection ${id} is not a pass of recipe ${recipeId}`);
+        }
+        const scoped = scopedEngine(this.#o.engine(), { intraOpThreads: this.#o.intraOpThreads }, this.#o.logger);
+        let learnt;
+        try {
+          learnt = await withLineEvidence(scoped.engine, current, frames);
+        } finally {
+          await scoped.release();
+        }
+        const next = { ...learnt.recipe, createdAt: new Date().toISOString() };
+        await this.#activate(next, current.version);
+        await this.#o.audit.append({ user: by.user, role: by.role, action: 'relearn', inspection: null, recipe: recipeId, fromVersion: current.version, toVersion: next.version, frames: frames.length, thresholdBefore: current.boundary.threshold, thresholdAfter: next.boundary.threshold });
+        this.#o.logger.info({ recipe: recipeId, from: current.version, to: next.version, frames: frames.length, threshold: next.boundary.threshold, user: by.user }, 'boundary relearnt from the line');
+        return {
+          recipe: { id: recipeId, version: next.version, previousVersion: current.version },
+          threshold: { before: current.boundary.threshold, after: next.boundary.threshold },
+          frames: frames.length,
+          scores: learnt.scores,
+        };
+      } finally {
+        for (const m of frames) m.release();
+      }
     });
   }
 

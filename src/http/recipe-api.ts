@@ -42,6 +42,14 @@ export interface UndoOutcome {
   readonly review: ReviewView;
 }
 
+export interface RelearnOutcome {
+  readonly recipe: { readonly id: string; readonly version: string; readonly previousVersion: string };
+  readonly threshold: { readonly before: number; readonly after: number };
+  /** Line frames that joined the evidence, and their scores against the bank. */
+  readonly frames: number;
+  readonly scores: readonly number[];
+}
+
 export interface RecipeSummary {
   readonly id: string;
   readonly version: string;
@@ -77,6 +85,8 @@ export type RecipeSource = { readonly images: readonly UploadedImage[] } | { rea
 export interface RecipeDesk {
   review(inspectionId: string, label: ReviewLabel, note: string | null, by: Principal): Promise<ReviewOutcome>;
   undo(recipeId: string, by: Principal): Promise<UndoOutcome>;
+  /** The boundary learnt again with these passes of the line as held-out evidence (engineer). */
+  relearn(recipeId: string, inspections: readonly string[], by: Principal): Promise<RelearnOutcome>;
   reviews(inspectionId: string): ReviewView[];
   list(): Promise<RecipeSummary[]>;
   get(id: string): Promise<RecipeDetail>;

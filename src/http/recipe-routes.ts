@@ -4,6 +4,7 @@
  *
  *   POST /api/inspections/{id}/review       { label: good | defect, note? }   operator, engineer
  *   POST /api/recipes/{id}/undo             back to the version before the last review   operator (own), engineer
+ *   POST /api/recipes/{id}/relearn          { inspections } passes as boundary evidence  engineer
  *   GET  /api/recipes                       every recipe on disk
  *   GET  /api/recipes/{id}                  details: references, boundary, evidence, versions, reviews
  *   GET  /api/recipes/{id}/references/{name}  a reference image
@@ -105,6 +106,12 @@ export function recipeRoutes(o: RecipeRoutesOptions): HttpRoutes {
       });
 
       app.post<{ Params: { id: string } }>('/api/recipes/:id/undo', async (req) => o.desk.undo(req.params.id, principal(req)));
+      app.post<{ Params: { id: string }; Body: unknown }>('/api/recipes/:id/relearn', { config: { role: 'engineer' } }, async (req) => {
+        const ids = (req.body as { inspections?: unknown } | null)?.inspections;
+        if (!Array.isArray(ids) || ids.length === 0 || !ids.every((x) => typeof x === 'string')) throw bad('body: JSON { "inspections": ["<id of a pass>", …] }');
+        if (ids.length > o.maxUploadImages) throw new AppError(ErrorCodes.PAYLOAD_TOO_LARGE, `${ids.length} inspections, more than http.maxUploadImages ${o.maxUploadImages}`);
+        return o.desk.relearn(req.params.id, [...new Set(ids as string[])], principal(req));
+      });
 
       app.get('/api/recipes', async (_req, reply) => {
         reply.header('Cache-Control', 'no-store');
@@ -133,6 +140,7 @@ export function recipeRoutes(o: RecipeRoutesOptions): HttpRoutes {
 
       allowOnly(app, '/api/inspections/:id/review', ['POST']);
       allowOnly(app, '/api/recipes/:id/undo', ['POST']);
+      allowOnly(app, '/api/recipes/:id/relearn', ['POST']);
       allowOnly(app, '/api/recipes', ['GET', 'POST']);
       allowOnly(app, '/api/recipes/:id', ['GET']);
       allowOnly(app, '/api/recipes/:id/references/:name', ['GET']);

@@ -188,3 +188,28 @@ t.test('recipes: list, details, reference images; made from uploads and from cap
   t.same((await getJson('/api/recipes')).map((r: Json) => r.id), ['from-line', 'line-auto', 'sim-part', 'up']);
   t.match(auditLines().filter((l) => l.action === 'recipe-create').map((l) => l.recipe), ['up', 'from-line', 'line-auto']);
 });
+
+t.test('relearn: passes of the line join the boundary evidence, a new version; fails, other recipes and bad bodies are refused', async (t) => {
+  const passes = (await getJson('/api/inspections?camera=cam1&pass=true&recipe=sim-part&limit=6')).items.map((p: Json) => p.id as string);
+  t.equal(passes.length, 6, 'six passes of sim-part');
+  const before: Json = await getJson('/api/recipes/sim-part');
+  const r = await post('/api/recipes/sim-part/relearn', { inspections: passes });
+  const body: Json = await r.json();
+  t.equal(r.status, 200, JSON.stringify(body).slice(0, 300));
+  t.match(body, { recipe: { id: 'sim-part', previousVersion: before.version }, frames: 6, threshold: { before: before.boundary.threshold, after: Number } });
+  t.not(body.recipe.version, before.version, 'a new version');
+  t.equal(body.scores.length, 6);
+  const after: Json = await getJson('/api/recipes/sim-part');
+  t.equal(after.version, body.recipe.version, 'the new version is the active one');
+  t.equal(after.boundary.threshold, body.threshold.after);
+  t.match(auditLines().at(-1), { action: 'relearn', recipe: 'sim-part', fromVersion: before.version, toVersion: body.recipe.version, frames: 6 });
+
+  const fail = (await getJson('/api/inspections?camera=cam1&pass=false&recipe=sim-part&limit=1')).items[0].id as string;
+  const refused = await post('/api/recipes/sim-part/relearn', { inspections: [passes[0], fail] });
+  t.equal(refused.status, 422, 'a fail is not line evidence of normal parts');
+  t.match(await refused.json(), { error: { code: 'E_REVIEW_INVALID' } });
+  t.equal((await getJson('/api/recipes/sim-part')).version, body.recipe.version, 'nothing changed on a refusal');
+  t.equal((await post('/api/recipes/sim-part/relearn', { inspections: [] })).status, 400);
+  t.equal((await post('/api/recipes/sim-part/relearn', {})).status, 400);
+  t.equal((await post('/api/recipes/nope/relearn', { inspections: passes })).status, 404);
+});

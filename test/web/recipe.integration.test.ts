@@ -99,6 +99,13 @@ else {
     t.ok((await thumbs.count()) >= 8, `${await thumbs.count()} reference images shown`);
     await screenshot(a.page, 'recipes-1280x800', true);
 
+    // Relearn the boundary from the line's passes (their frames are kept: saveFrames all).
+    const before = d.app.control.camera('cam1')!.snapshot().recipe.version;
+    await a.page.getByRole('button', { name: 'Relearn the boundary from the last 20 passes' }).click();
+    await a.page.getByText(/Boundary relearnt from \d+ passes: .* → .* \(version [0-9a-f]{8}\)\./).waitFor({ timeout: 20_000 });
+    await until(() => d.app.control.camera('cam1')!.snapshot().recipe.version !== before, 5000, 'the camera inspects with the relearnt version', 50);
+    t.pass('the boundary was relearnt from the page and the camera uses the new version');
+
     // Uploads: a text file is refused with its reason; a good image makes a recipe.
     const form = a.page.getByRole('form', { name: 'new recipe' });
     await form.getByLabel('Recipe id').fill('from-page');

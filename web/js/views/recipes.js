@@ -122,6 +122,23 @@ export function mount(root, params, ctx) {
         useBtn.disabled = false;
       }
     } }, h('label.field', 'Camera', camSel), useBtn);
+    // Relearn the boundary from the line: the newest passes of this recipe whose frames are kept
+    // join its held-out evidence (after false rejects on a recipe with few references).
+    const relearnBtn = h('button.btn', { type: 'button', hidden: !engineer, title: 'Frames the line passed are scored against the memory bank and join the evidence the boundary comes from.' }, 'Relearn the boundary from the last 20 passes');
+    relearnBtn.addEventListener('click', async () => {
+      relearnBtn.disabled = true;
+      try {
+        const page = await ctx.api.getJson(`/api/inspections?recipe=${enc(r.id)}&pass=true&limit=60`);
+        const ids = page.items.filter((x) => x.files?.frame).slice(0, 20).map((x) => x.id);
+        if (ids.length === 0) throw new Error('no kept frames of passes for this recipe (archive.saveFrames: all keeps them)');
+        const o = await ctx.api.send('POST', `/api/recipes/${enc(r.id)}/relearn`, { inspections: ids });
+        show('info', `Boundary relearnt from ${o.frames} passes: ${fmtScore(o.threshold.before)} → ${fmtScore(o.threshold.after)} (version ${short(o.recipe.version)}).`);
+        await refresh();
+      } catch (e) {
+        show('error', `Boundary not relearnt: ${errorText(e)}`);
+        relearnBtn.disabled = false;
+      }
+    });
     const b = r.boundary ?? {};
     detail.replaceChildren(h('div.grid-2',
       h('section.panel', { 'aria-label': `recipe ${r.id}` },
@@ -135,7 +152,8 @@ export function mount(root, params, ctx) {
           h('dt', 'evidence'), h('dd', `${r.evidence.heldOut} held-out · ${r.evidence.perturbed} perturbed · ${r.evidence.synthetic} synthetic defects · ${r.evidence.added} learnt from reviews · ${r.evidence.missedDefects} missed defects kept`),
           h('dt', 'cameras'), h('dd', r.cameras.length ? r.cameras.join(', ') : 'none')),
         r.undoable ? h('div', { style: 'margin-top:0.8rem' }, undoBtn, h('div.small.muted', `made by ${r.undoable.user}'s review of ${r.undoable.inspectionId}`)) : null,
-        h('div', { style: 'margin-top:0.8rem' }, useForm)),
+        h('div', { style: 'margin-top:0.8rem' }, useForm),
+        engineer ? h('div', { style: 'margin-top:0.8rem' }, relearnBtn) : null),
       h('section.panel', { 'aria-label': 'history' },
         h('h2', 'Versions and reviews'),
         r.versions.length ? h('ul', r.versions.map((v) => h('li', `${short(v.version)} · ${fmtTime(Date.parse(v.createdAt), true)} · ${v.references} references · boundary ${fmtScore(v.threshold)}${v.version === r.version ? ' · active' : ''}`))) : h('p.muted', 'No earlier versions kept.'),
