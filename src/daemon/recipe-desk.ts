@@ -175,7 +175,7 @@ export class ConsoleRecipeDesk implements RecipeDesk {
 
   /**
    * "Relearn the boundary from the line" (engineer): frames the line judged good join the
-   * recipe's held-out evidence (line-evidence.ts; `calibrate --rebuild --line` in the console).
+   * recipe's held-out evidence (line-evidence.ts; `calibrate --rebuild --line` in the console, on the bank as it is).
    * After false rejects were marked on a recipe with few references this is what moves its
    * boundary (README "Learning from the line"). Passes of this recipe only; a new version,
    * undoable by selecting or restoring the old one like any other.
