@@ -2,20 +2,12 @@ import t from 'tap';
 import { readImageHeader } from '../../src/capture/image-header.js';
 import { decodeImage } from '../../src/capture/image-io.js';
 import { loadOpenCv } from '../../src/capture/opencv.js';
-import { isAppError, type AppError } from '../../src/errors.js';
+import type { AppError } from '../../src/errors.js';
 import { bmpHeader, jpegHeader, pngHeaderOnly, tiffHeader, topDownBmp, webpVp8xHeader } from '../support/image-bytes.js';
+import { appErrorOf } from '../support/app-error.js';
 
 const cv = loadOpenCv();
 
-function refusal(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (e) {
-    if (isAppError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected an AppError');
-}
 
 const reason = (e: AppError) => (e.details as { reason?: string }).reason;
 
@@ -72,39 +64,39 @@ t.test('a top-down BMP: the header says its height, OpenCV shows its first row o
 });
 
 t.test('garbage, cut-off and invalid headers are E_IMAGE_UNDECODABLE with a reason', async (t) => {
-  const text = refusal(() => readImageHeader(Buffer.from('just some text saved as .png'), 'notes.png'));
+  const text = appErrorOf(() => readImageHeader(Buffer.from('just some text saved as .png'), 'notes.png'));
   t.match(text, { code: 'E_IMAGE_UNDECODABLE', message: /notes\.png: not a supported image/ });
   t.equal(reason(text), 'format');
   const png = pngHeaderOnly(10, 10);
-  t.equal(reason(refusal(() => readImageHeader(png.subarray(0, 20), 'cut.png'))), 'truncated', 'PNG cut inside IHDR');
+  t.equal(reason(appErrorOf(() => readImageHeader(png.subarray(0, 20), 'cut.png'))), 'truncated', 'PNG cut inside IHDR');
   const badDepth = Buffer.from(png);
   badDepth[24] = 3; // colour type 2 with bit depth 3
-  t.match(refusal(() => readImageHeader(badDepth, 'd.png')), { message: /bit depth 3 is invalid/ });
-  t.match(refusal(() => readImageHeader(pngHeaderOnly(0, 10), 'z.png')), { message: /0×10/ }, 'zero width');
+  t.match(appErrorOf(() => readImageHeader(badDepth, 'd.png')), { message: /bit depth 3 is invalid/ });
+  t.match(appErrorOf(() => readImageHeader(pngHeaderOnly(0, 10), 'z.png')), { message: /0×10/ }, 'zero width');
   const jpg = jpegHeader(100, 100);
-  t.equal(reason(refusal(() => readImageHeader(jpg.subarray(0, 30), 'cut.jpg'))), 'truncated', 'JPEG cut before SOF');
-  t.equal(reason(refusal(() => readImageHeader(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00]), 'cut.jpg'))), 'truncated', 'JPEG cut inside a segment length');
-  t.match(refusal(() => readImageHeader(Buffer.from([0xff, 0xd8, 0xff, 0xda, 0, 8, 1, 1, 0, 0, 0x3f, 0]), 's.jpg')), { message: /FFDA before the frame header/ });
-  t.match(refusal(() => readImageHeader(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0x12, 0x34]), 'nm.jpg')), { message: /no marker at byte 8/ });
-  t.match(refusal(() => readImageHeader(jpegHeader(100, 0), 'dnl.jpg')), { message: /100×0/ }, 'height from a DNL marker (0) is refused');
+  t.equal(reason(appErrorOf(() => readImageHeader(jpg.subarray(0, 30), 'cut.jpg'))), 'truncated', 'JPEG cut before SOF');
+  t.equal(reason(appErrorOf(() => readImageHeader(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00]), 'cut.jpg'))), 'truncated', 'JPEG cut inside a segment length');
+  t.match(appErrorOf(() => readImageHeader(Buffer.from([0xff, 0xd8, 0xff, 0xda, 0, 8, 1, 1, 0, 0, 0x3f, 0]), 's.jpg')), { message: /FFDA before the frame header/ });
+  t.match(appErrorOf(() => readImageHeader(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0x12, 0x34]), 'nm.jpg')), { message: /no marker at byte 8/ });
+  t.match(appErrorOf(() => readImageHeader(jpegHeader(100, 0), 'dnl.jpg')), { message: /100×0/ }, 'height from a DNL marker (0) is refused');
   const dib = bmpHeader(10, 10);
   dib.writeUInt32LE(20, 14);
-  t.match(refusal(() => readImageHeader(dib, 'b.bmp')), { message: /unknown DIB header of 20 bytes/ });
-  t.match(refusal(() => readImageHeader(bmpHeader(-5, 10), 'n.bmp')), { message: /-5×10/ }, 'negative width');
-  t.equal(reason(refusal(() => readImageHeader(bmpHeader(10, 10).subarray(0, 20), 'b.bmp'))), 'truncated');
-  t.equal(reason(refusal(() => readImageHeader(tiffHeader(10, 10, { cutAt: 20 }), 'c.tif'))), 'truncated', 'TIFF cut inside its IFD');
+  t.match(appErrorOf(() => readImageHeader(dib, 'b.bmp')), { message: /unknown DIB header of 20 bytes/ });
+  t.match(appErrorOf(() => readImageHeader(bmpHeader(-5, 10), 'n.bmp')), { message: /-5×10/ }, 'negative width');
+  t.equal(reason(appErrorOf(() => readImageHeader(bmpHeader(10, 10).subarray(0, 20), 'b.bmp'))), 'truncated');
+  t.equal(reason(appErrorOf(() => readImageHeader(tiffHeader(10, 10, { cutAt: 20 }), 'c.tif'))), 'truncated', 'TIFF cut inside its IFD');
   const noWidth = tiffHeader(10, 10);
   noWidth.writeUInt16LE(300, 10); // the ImageWidth entry becomes another tag
-  t.match(refusal(() => readImageHeader(noWidth, 'w.tif')), { message: /no ImageWidth/ });
+  t.match(appErrorOf(() => readImageHeader(noWidth, 'w.tif')), { message: /no ImageWidth/ });
   const asciiWidth = tiffHeader(10, 10);
   asciiWidth.writeUInt16LE(2, 12); // type ASCII
-  t.match(refusal(() => readImageHeader(asciiWidth, 'a.tif')), { message: /ImageWidth is not one SHORT or LONG/ });
+  t.match(appErrorOf(() => readImageHeader(asciiWidth, 'a.tif')), { message: /ImageWidth is not one SHORT or LONG/ });
   const webp = webpVp8xHeader(10, 10);
   webp.write('ALPH', 12, 'latin1');
-  t.match(refusal(() => readImageHeader(webp, 'w.webp')), { message: /unknown first chunk "ALPH"/ });
-  t.equal(reason(refusal(() => readImageHeader(Buffer.from('P5 100'), 'c.pgm'))), 'truncated');
-  t.match(refusal(() => readImageHeader(Buffer.from('P5 100 x 255 '), 'x.pgm')), { message: /not a decimal number/ });
-  t.match(refusal(() => readImageHeader(Buffer.from('P5 10 10 70000 '), 'm.pgm')), { message: /maxval 70000/ });
+  t.match(appErrorOf(() => readImageHeader(webp, 'w.webp')), { message: /unknown first chunk "ALPH"/ });
+  t.equal(reason(appErrorOf(() => readImageHeader(Buffer.from('P5 100'), 'c.pgm'))), 'truncated');
+  t.match(appErrorOf(() => readImageHeader(Buffer.from('P5 100 x 255 '), 'x.pgm')), { message: /not a decimal number/ });
+  t.match(appErrorOf(() => readImageHeader(Buffer.from('P5 10 10 70000 '), 'm.pgm')), { message: /maxval 70000/ });
 });
 
 t.test('formats OpenCV would decode but nobody parses here are refused by name, before OpenCV', async (t) => {
@@ -120,7 +112,7 @@ t.test('formats OpenCV would decode but nobody parses here are refused by name, 
   ];
   for (const [ext, bytes, name] of cases) {
     t.notOk(cv.imdecode(bytes, cv.IMREAD_ANYCOLOR).empty, `${ext}: OpenCV itself decodes it`);
-    const e = refusal(() => decodeImage(bytes, `x${ext}`));
+    const e = appErrorOf(() => decodeImage(bytes, `x${ext}`));
     t.match(e, { code: 'E_IMAGE_UNDECODABLE', message: name }, `${ext}: refused before decoding`);
     t.equal(reason(e), 'format');
   }
