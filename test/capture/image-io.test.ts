@@ -10,6 +10,7 @@ import {
   readImageFile,
   sniffFormat,
 } from '../../src/capture/image-io.js';
+import { appErrorCodeOf } from '../support/app-error.js';
 
 const cv = loadOpenCv();
 const meta = { cameraId: 'c1', seq: 1, capturedAt: 0, origin: 'test' };
@@ -18,15 +19,6 @@ function sampleImage() {
   const m = new cv.Mat(60, 80, cv.CV_8UC3, [10, 100, 200]);
   m.drawCircle(new cv.Point2(40, 30), 20, new cv.Vec3(0, 255, 0), -1);
   return m;
-}
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isAppError(e) ? e.code : `not an AppError: ${String(e)}`;
-  }
-  return undefined;
 }
 
 t.test('decodeImage decodes PNG and JPEG to 8-bit BGR', async (t) => {
@@ -41,12 +33,12 @@ t.test('decodeImage decodes PNG and JPEG to 8-bit BGR', async (t) => {
 });
 
 t.test('decodeImage errors by code', async (t) => {
-  t.equal(code(() => decodeImage(new Uint8Array(0), 'empty.png')), 'E_IMAGE_EMPTY');
-  t.equal(code(() => decodeImage(Buffer.from('this is not an image at all'), 'x.png')), 'E_IMAGE_UNDECODABLE');
+  t.equal(appErrorCodeOf(() => decodeImage(new Uint8Array(0), 'empty.png')), 'E_IMAGE_EMPTY');
+  t.equal(appErrorCodeOf(() => decodeImage(Buffer.from('this is not an image at all'), 'x.png')), 'E_IMAGE_UNDECODABLE');
   const png = cv.imencode('.png', sampleImage());
-  t.equal(code(() => decodeImage(png.subarray(0, Math.floor(png.length * 0.7)), 'cut.png')), 'E_IMAGE_UNDECODABLE');
+  t.equal(appErrorCodeOf(() => decodeImage(png.subarray(0, Math.floor(png.length * 0.7)), 'cut.png')), 'E_IMAGE_UNDECODABLE');
   // A PNG signature followed by junk: has no IEND.
-  t.equal(code(() => decodeImage(Buffer.concat([png.subarray(0, 8), Buffer.alloc(100, 7)]), 'junk.png')), 'E_IMAGE_UNDECODABLE');
+  t.equal(appErrorCodeOf(() => decodeImage(Buffer.concat([png.subarray(0, 8), Buffer.alloc(100, 7)]), 'junk.png')), 'E_IMAGE_UNDECODABLE');
 });
 
 t.test('a truncated JPEG is rejected although OpenCV would decode it', async (t) => {
@@ -98,9 +90,9 @@ t.test('matToFrame validates and converts', async (t) => {
   const bgra = matToFrame(new cv.Mat(4, 4, cv.CV_8UC4, [1, 2, 3, 255]), meta);
   t.equal(bgra.channels, 3);
   t.same([...bgra.data.subarray(0, 3)], [1, 2, 3]);
-  t.equal(code(() => matToFrame(new cv.Mat(4, 4, cv.CV_16UC1, 5), meta)), 'E_FRAME_INVALID');
-  t.equal(code(() => matToFrame(new cv.Mat(4, 4, cv.CV_8UC2, [1, 2]), meta)), 'E_FRAME_INVALID');
-  t.equal(code(() => matToFrame(new cv.Mat(), meta)), 'E_FRAME_INVALID');
+  t.equal(appErrorCodeOf(() => matToFrame(new cv.Mat(4, 4, cv.CV_16UC1, 5), meta)), 'E_FRAME_INVALID');
+  t.equal(appErrorCodeOf(() => matToFrame(new cv.Mat(4, 4, cv.CV_8UC2, [1, 2]), meta)), 'E_FRAME_INVALID');
+  t.equal(appErrorCodeOf(() => matToFrame(new cv.Mat(), meta)), 'E_FRAME_INVALID');
   const roi = matToFrame(m.getRegion(new cv.Rect(30, 20, 10, 5)), meta);
   t.equal(roi.width, 10);
   t.same([...roi.data.subarray(0, 3)], [0, 255, 0], 'region of interest compacted');
@@ -118,7 +110,7 @@ t.test('frameToMat wraps the frame pixels without copying', async (t) => {
   t.equal(resized.cols, 40, 'OpenCV operations on it work');
   const grey = frameToMat({ ...meta, width: 3, height: 2, channels: 1, data: new Uint8Array(6).fill(9) });
   t.equal(grey.type, cv.CV_8UC1);
-  t.equal(code(() => frameToMat({ ...f, data: f.data.subarray(1) })), 'E_FRAME_INVALID');
+  t.equal(appErrorCodeOf(() => frameToMat({ ...f, data: f.data.subarray(1) })), 'E_FRAME_INVALID');
 });
 
 const sample = '../shared/data/mvtec-bottle/test/good/000.png';

@@ -10,3 +10,13 @@ export function appErrorOf(fn: () => unknown): AppError {
   }
   throw new Error('expected an AppError');
 }
+
+/** The code of the AppError a synchronous call throws; undefined when it does not throw. */
+export function appErrorCodeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return isAppError(e) ? e.code : `not an AppError: ${String(e)}`;
+  }
+  return undefined;
+}
