@@ -42,8 +42,8 @@ function parseCertificate(data: Buffer): X509Certificate {
   return new X509Certificate(data);
 }
 
-async function listStore(pkiDirectory: string, store: CertificateStore): Promise<StoredCertificate[]> {
-  const folder = storeFolder(pkiDirectory, store);
+/** The certificates in one folder (files that are not certificates skipped, as node-opcua does). */
+async function certificatesIn(folder: string, store: CertificateStore): Promise<StoredCertificate[]> {
   let names: string[];
   try {
     names = await readdir(folder);
@@ -73,18 +73,12 @@ async function listStore(pkiDirectory: string, store: CertificateStore): Promise
   return out;
 }
 
-/** SHA-1 thumbprints of the certificate files in one folder (e.g. the manager's trusted folder). */
+const listStore = (pkiDirectory: string, store: CertificateStore): Promise<StoredCertificate[]> => certificatesIn(storeFolder(pkiDirectory, store), store);
+
+/** SHA-1 thumbprints of the certificate files in one folder (e.g. the manager's trusted folder); none when unreadable. */
 export async function thumbprintsIn(folder: string): Promise<Set<string>> {
-  const out = new Set<string>();
-  for (const name of await readdir(folder).catch(() => [] as string[])) {
-    if (!/\.(pem|der|crt)$/i.test(name)) continue;
-    try {
-      out.add(parseCertificate(await readFile(join(folder, name))).fingerprint.replaceAll(':', '').toLowerCase());
-    } catch {
-      // not a certificate: ignored, as node-opcua does
-    }
-  }
-  return out;
+  const certs = await certificatesIn(folder, 'trusted').catch(() => [] as StoredCertificate[]);
+  return new Set(certs.map((c) => c.thumbprint));
 }
 
 /**
@@ -96,19 +90,9 @@ export async function thumbprintsIn(folder: string): Promise<Set<string>> {
  */
 export async function removeRejectedDuplicates(trustedFolder: string, rejectedFolder: string): Promise<number> {
   const trusted = await thumbprintsIn(trustedFolder);
-  let removed = 0;
-  for (const name of await readdir(rejectedFolder).catch(() => [] as string[])) {
-    if (!/\.(pem|der|crt)$/i.test(name)) continue;
-    const file = join(rejectedFolder, name);
-    try {
-      if (!trusted.has(parseCertificate(await readFile(file)).fingerprint.replaceAll(':', '').toLowerCase())) continue;
-    } catch {
-      continue;
-    }
-    await rm(file, { force: true });
-    removed++;
-  }
-  return removed;
+  const copies = (await certificatesIn(rejectedFolder, 'rejected').catch(() => [] as StoredCertificate[])).filter((c) => trusted.has(c.thumbprint));
+  for (const c of copies) await rm(c.file, { force: true });
+  return copies.length;
 }
 
 export async function listCertificates(pkiDirectory: string): Promise<StoredCertificate[]> {
