@@ -48,11 +48,15 @@ export interface RecipeRef {
 /** Few-shot map sessions kept (recipe versions): a switch back and forth needs no rebuild. */
 const MAX_FEW_SHOT_MAPS = 4;
 
+/**
+ * A recipe version's few-shot map. `ready` stays unset when the recipe keeps no references or
+ * the build failed: the text-prototype map then, and no retry for that version (the entry stays).
+ */
 interface MapEntry {
   ready?: FewShotMapper;
-  /** No references kept, or the build failed: the text-prototype map, no retry for this version. */
-  unavailable?: boolean;
   readonly built: Promise<void>;
+  /** Set when the entry leaves the map: its session released once built. */
+  released?: Promise<void>;
 }
 
 export interface LlmVerdictResult {
@@ -83,7 +87,9 @@ export class Assistant implements Component {
   private readonly inputs: RecentMap<string, LlmImageInputs>;
   private readonly frames: RecentMap<string, ImageInput>;
   private readonly counters = { llmVerdicts: 0, judgeOnly: 0, llmErrors: 0, overruled: 0, overruleRefused: 0, fewShotMaps: 0 };
-  private readonly maps = new Map<string, MapEntry>();
+  private readonly maps = new RecentMap<string, MapEntry>(MAX_FEW_SHOT_MAPS, (_, e) => {
+    e.released = e.built.then(() => e.ready?.release());
+  });
   private lastError: AssistantStatus['lastError'] = null;
 
   constructor(private readonly options: AssistantOptions) {
@@ -125,12 +131,9 @@ export class Assistant implements Component {
   async stop(): Promise<void> {
     const m = this.model;
     this.model = undefined;
-    const entries = [...this.maps.values()];
-    this.maps.clear();
-    for (const e of entries) {
-      await e.built;
-      await e.ready?.release();
-    }
+    const entries = [...this.maps.entries()];
+    for (const [key] of entries) this.maps.delete(key);
+    await Promise.all(entries.map(([, e]) => e.released));
     await m?.release();
   }
 
@@ -214,7 +217,7 @@ export class Assistant implements Component {
       bundle: this.model ? `${this.model.manifest.id}@${this.model.manifest.version}` : null,
       loaded: this.model !== undefined,
       counters: { ...this.counters },
-      fewShot: [...this.maps].filter(([, e]) => e.ready).map(([k]) => k),
+      fewShot: [...this.maps.entries()].filter(([, e]) => e.ready).map(([k]) => k),
       lastError: this.lastError,
     };
   }
@@ -233,40 +236,31 @@ export class Assistant implements Component {
   private mapEntry(recipe: RecipeRef): MapEntry {
     const key = `${recipe.id}@${recipe.version}`;
     const known = this.maps.get(key);
-    if (known) {
-      this.maps.delete(key); // most recently used last
-      this.maps.set(key, known);
-      return known;
-    }
-    const entry: MapEntry = { built: Promise.resolve() };
-    const built = this.buildMap(recipe, key, entry);
-    Object.assign(entry, { built });
+    if (known) return known;
+    const entry: MapEntry = {
+      built: this.buildMap(recipe, key).then((mapper) => {
+        entry.ready = mapper;
+      }),
+    };
     this.maps.set(key, entry);
-    for (const [k, e] of this.maps) {
-      if (this.maps.size <= MAX_FEW_SHOT_MAPS) break;
-      this.maps.delete(k);
-      void e.built.then(() => e.ready?.release());
-    }
     return entry;
   }
 
-  private async buildMap(recipe: RecipeRef, key: string, entry: MapEntry): Promise<void> {
+  private async buildMap(recipe: RecipeRef, key: string): Promise<FewShotMapper | undefined> {
     const log = this.options.logger;
     try {
       const refs = await this.options.recipeReferences?.(recipe);
       if (!refs || refs.length === 0) {
-        entry.unavailable = true;
         log.info({ recipe: key }, 'recipe keeps no reference images: the LLM sees the text-prototype map');
-        return;
+        return undefined;
       }
       const t0 = performance.now();
       const mapper = await this.anomalyGpt.fewShot(refs);
-      if (this.maps.get(key) !== entry) return void (await mapper.release()); // evicted or stopped meanwhile
-      entry.ready = mapper;
       log.info({ recipe: key, references: refs.length, ms: Math.round(performance.now() - t0) }, 'few-shot map ready (SPEC §4)');
+      return mapper;
     } catch (e) {
-      entry.unavailable = true;
       log.warn({ err: toError(e), recipe: key }, 'few-shot map failed; the LLM sees the text-prototype map');
+      return undefined;
     }
   }
 
