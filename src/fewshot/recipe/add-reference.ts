@@ -14,6 +14,7 @@
 import type { Mat } from '../../capture/opencv.js';
 import { AppError, ErrorCodes } from '../../errors.js';
 import type { Engine } from '../engine.js';
+import type { TapFeatures } from '../encoder.js';
 import { appendToBankTap } from '../memory-bank.js';
 import { PatchFeatures, type Scorer } from '../scorer.js';
 import { deriveBoundary } from '../../judge/boundary.js';
@@ -55,12 +56,7 @@ export async function addReference(
     throw new AppError(ErrorCodes.RECIPE_BUNDLE_MISMATCH, `recipe ${recipe.id} was made with bundle ${recipe.bundle.id}@${recipe.bundle.version}, the engine runs ${b.id}@${b.version}: rebuild it`);
   }
   if (recipe.references.length >= UNKNOWN_SOURCE) throw new AppError(ErrorCodes.RECIPE_INVALID, `recipe ${recipe.id}: too many references`);
-  const enc = await engine.encoder.encode(ref.image, recipe.settings.input);
-  const taps = recipe.bank.map((t) => {
-    const f = enc.taps.find((x) => x.tap.output === t.output);
-    if (!f) throw new AppError(ErrorCodes.RECIPE_BUNDLE_MISMATCH, `recipe ${recipe.id} scores tap ${t.name} that the engine does not encode`);
-    return f;
-  });
+  const taps = await encodeForRecipe(engine, recipe, ref.image);
   const scorer = opts.scorer ?? (await scorerFor(recipe.bank, recipe.map, engine.openSession));
   let map;
   try {
@@ -102,4 +98,14 @@ export async function addReference(
     rowsAdded: grown.map((g, ti) => g.tap.count - recipe.bank[ti].count),
     ms: performance.now() - t0,
   };
+}
+
+/** `image` encoded at the recipe's input size: its features of the recipe's taps, in bank order. */
+export async function encodeForRecipe(engine: Engine, recipe: Recipe, image: Mat): Promise<TapFeatures[]> {
+  const enc = await engine.encoder.encode(image, recipe.settings.input);
+  return recipe.bank.map((t) => {
+    const f = enc.taps.find((x) => x.tap.output === t.output);
+    if (!f) throw new AppError(ErrorCodes.RECIPE_BUNDLE_MISMATCH, `recipe ${recipe.id} scores tap ${t.name} that the engine does not encode`);
+    return f;
+  });
 }

@@ -14,6 +14,7 @@ import type { Engine } from '../engine.js';
 import { deriveBoundary } from '../../judge/boundary.js';
 import { imageScore } from '../../judge/anomaly-map.js';
 import { scorerFor } from './calibrate.js';
+import { encodeForRecipe } from './add-reference.js';
 import { upperTail } from './evidence.js';
 import { recipeVersion, type Recipe } from './recipe.js';
 
@@ -30,13 +31,7 @@ export async function withLineEvidence(engine: Engine, recipe: Recipe, frames: r
   const tails: number[][] = [];
   try {
     for (const frame of frames) {
-      const enc = await engine.encoder.encode(frame, recipe.settings.input);
-      const taps = recipe.bank.map((t) => {
-        const f = enc.taps.find((x) => x.tap.output === t.output);
-        if (!f) throw new AppError(ErrorCodes.RECIPE_BUNDLE_MISMATCH, `recipe ${recipe.id} scores tap ${t.name} that the engine does not encode`);
-        return f;
-      });
-      const map = await scorer.run(taps);
+      const map = await scorer.run(await encodeForRecipe(engine, recipe, frame));
       scores.push(imageScore(map, recipe.settings.score));
       tails.push(upperTail(map));
     }
